@@ -1,0 +1,45 @@
+/**
+ * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
+ * error model → Redis → domain → probes → OpenAPI → routes. No process.env, no listen, no exit here.
+ */
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { PickleRefused } from './errors.js'
+import celery from './plugins/celery.js'
+import health from './plugins/health.js'
+import openapi from './plugins/openapi.js'
+import problem from './plugins/problem.js'
+import redis from './plugins/redis.js'
+import resultsV1 from './routes/v1/results.js'
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger']
+}
+
+export async function buildApp (config: Config, opts: BuildOptions = {}) {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutSeconds * 1000,
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // Clients send task ids in the path; keep router limits generous but bounded.
+    routerOptions: { maxParamLength: 300 }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // Celery's pickle serializer is never parsed; say so instead of a generic 415.
+  app.addContentTypeParser(['application/x-python-serialize', 'application/python-pickle'], (req, _body, done) => {
+    done(new PickleRefused(req.headers['content-type'] ?? 'pickle'), undefined)
+  })
+
+  await app.register(problem)
+  await app.register(redis, { config: config.redis })
+  await app.register(celery, { config })
+  await app.register(health)
+  await app.register(openapi)
+  await app.register(resultsV1, { prefix: '/v1' })
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,100 @@
+/**
+ * Celery result documents as bytes: detects the serializer a stored value was written with, decodes json
+ * and msgpack, refuses pickle and yaml without ever parsing them, and encodes documents the way Celery does.
+ * Celery's Redis backend never compresses (checked in 5.2–5.6); gzip/zlib values written by other tools
+ * are inflated on read, and the gateway never writes compressed values.
+ */
+import { gunzipSync, inflateSync } from 'node:zlib'
+import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack'
+
+export type Serializer = 'json' | 'msgpack'
+export type DetectedFormat = Serializer | 'pickle' | 'yaml' | 'unknown'
+
+/** A Celery meta document as stored (see shared fixtures / celery.backends.base._get_result_meta). */
+export interface CeleryMeta {
+  status: string
+  result: unknown
+  traceback: string | null
+  children: unknown[]
+  date_done: string | null
+  task_id: string
+  parent_id?: string
+  group_id?: string
+  name?: string | null
+  args?: unknown
+  kwargs?: unknown
+  worker?: string | null
+  retries?: number | null
+  queue?: string | null
+}
+
+export class DecodeError extends Error {
+  readonly format: DetectedFormat
+  constructor (format: DetectedFormat, message: string) {
+    super(message)
+    this.format = format
+  }
+}
+
+/** Which serializer wrote these bytes. No marker is stored, so this reads the first bytes. */
+export function detectFormat (buf: Uint8Array): DetectedFormat {
+  const b0 = buf[0]
+  if (b0 === undefined) return 'unknown'
+  // pickle protocol 2+ starts with PROTO (0x80); protocols 0/1 with '(' + 'dp' or '}' (EMPTY_DICT).
+  // msgpack's 0x80 is an empty map, which is never a Celery document.
+  if (b0 === 0x80 || b0 === 0x7d || (b0 === 0x28 && buf[1] === 0x64 && buf[2] === 0x70)) return 'pickle'
+  if (b0 === 0x7b) return 'json' // '{'
+  if ((b0 >= 0x81 && b0 <= 0x8f) || b0 === 0xde || b0 === 0xdf) return 'msgpack'
+  if (/^[a-z_]+:/.test(Buffer.from(buf.subarray(0, 32)).toString('latin1'))) return 'yaml'
+  return 'unknown'
+}
+
+function inflateIfCompressed (buf: Buffer): Buffer {
+  if (buf[0] === 0x1f && buf[1] === 0x8b) return gunzipSync(buf)
+  const b1 = buf[1]
+  if (buf[0] === 0x78 && b1 !== undefined && (0x78 * 256 + b1) % 31 === 0) return inflateSync(buf)
+  return buf
+}
+
+/** Decodes a stored value; throws DecodeError naming the format for pickle, yaml and garbage. */
+export function decodeMeta (stored: Buffer): { meta: CeleryMeta, format: Serializer } {
+  let buf: Buffer
+  try {
+    buf = inflateIfCompressed(stored)
+  } catch {
+    throw new DecodeError('unknown', 'corrupt compressed value')
+  }
+  const format = detectFormat(buf)
+  let doc: unknown
+  if (format === 'json') {
+    try {
+      doc = JSON.parse(buf.toString('utf8'))
+    } catch {
+      throw new DecodeError(format, 'invalid JSON')
+    }
+  } else if (format === 'msgpack') {
+    try {
+      doc = msgpackDecode(buf)
+    } catch {
+      throw new DecodeError(format, 'invalid msgpack')
+    }
+  } else {
+    throw new DecodeError(format, format === 'unknown' ? 'unrecognised serializer' : `${format} payload`)
+  }
+  if (!isMeta(doc)) throw new DecodeError(format, 'not a Celery result document (no "status")')
+  return { meta: doc, format }
+}
+
+function isMeta (doc: unknown): doc is CeleryMeta {
+  return typeof doc === 'object' && doc !== null && !Array.isArray(doc) &&
+    typeof (doc as { status?: unknown }).status === 'string'
+}
+
+/** Bytes as Celery's own backend would store them for this serializer. */
+export function encodeMeta (meta: CeleryMeta, serializer: Serializer): Buffer {
+  if (serializer === 'msgpack') {
+    const packed = msgpackEncode(meta)
+    return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
+  }
+  return Buffer.from(JSON.stringify(meta), 'utf8')
+}

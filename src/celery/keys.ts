@@ -1,0 +1,29 @@
+/**
+ * The only place that builds Redis keys. Every key is the configured prefix (Celery's global_keyprefix)
+ * + Celery's fixed key prefix + an id that matched TaskIdSchema. The channel Celery publishes on is the key.
+ * @see celery/backends/base.py KeyValueStoreBackend.task_keyprefix / group_keyprefix
+ */
+const ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._:@+-]{0,254}$/
+
+export const TASK_KEYPREFIX = 'celery-task-meta-'
+export const GROUP_KEYPREFIX = 'celery-taskset-meta-'
+
+export class InvalidIdError extends Error {}
+
+function checkedId (id: string): string {
+  // Routes validate ids already; this second check keeps the namespace closed for any other caller.
+  if (!ID.test(id)) throw new InvalidIdError('invalid task id')
+  return id
+}
+
+export function taskKey (prefix: string, taskId: string): string {
+  return `${prefix}${TASK_KEYPREFIX}${checkedId(taskId)}`
+}
+
+export function groupKey (prefix: string, groupId: string): string {
+  return `${prefix}${GROUP_KEYPREFIX}${checkedId(groupId)}`
+}
+
+export function isValidId (id: string): boolean {
+  return ID.test(id)
+}

@@ -1,0 +1,138 @@
+/**
+ * Waits for results over one shared pub/sub connection: subscriptions are reference-counted per channel,
+ * each waiter subscribes BEFORE re-reading the key (so a PUBLISH in between is never missed), wakes on the
+ * channel's message, and re-reads on a slow safety-net timer. Celery publishes on the key name.
+ * @see celery/backends/redis.py ResultConsumer
+ */
+import type { Redis } from 'ioredis'
+
+export type WaitOutcome = 'ready' | 'timeout' | 'cancelled' | 'interrupted'
+
+export interface WaitRequest<T> {
+  channel: string
+  /** Reads the current value (a GET). */
+  read: () => Promise<T>
+  /** Turns a published payload into a value; undefined if it cannot be decoded (a re-read follows). */
+  fromMessage: (payload: Buffer) => T | undefined
+  isReady: (value: T) => boolean
+  timeoutMs: number
+  signal?: AbortSignal
+}
+
+interface Listener {
+  onMessage: (payload: Buffer) => void
+  recheck: () => void
+  interrupt: () => void
+}
+
+export class Waiter {
+  readonly #subscriber: Redis
+  readonly #pollIntervalMs: number
+  readonly #listeners = new Map<string, Set<Listener>>()
+  readonly #subscribing = new Map<string, Promise<unknown>>()
+  #reconnected = false
+
+  constructor (subscriber: Redis, pollIntervalMs: number) {
+    this.#subscriber = subscriber
+    this.#pollIntervalMs = pollIntervalMs
+    subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      const set = this.#listeners.get(channel.toString())
+      if (set !== undefined) for (const l of set) l.onMessage(message)
+    })
+    // ioredis resubscribes after a reconnect; anything published meanwhile was lost, so re-read everything.
+    subscriber.on('ready', () => {
+      if (this.#reconnected) for (const set of this.#listeners.values()) for (const l of set) l.recheck()
+      this.#reconnected = true
+    })
+  }
+
+  /** Number of waiters and of channels subscribed (for metrics and leak tests). */
+  get stats (): { waiters: number, channels: number } {
+    let waiters = 0
+    for (const set of this.#listeners.values()) waiters += set.size
+    return { waiters, channels: this.#listeners.size }
+  }
+
+  /** Ends every wait now with outcome 'interrupted' (graceful shutdown). */
+  interruptAll (): void {
+    for (const set of [...this.#listeners.values()]) for (const l of [...set]) l.interrupt()
+  }
+
+  async wait<T> (req: WaitRequest<T>): Promise<{ value: T | undefined, outcome: WaitOutcome }> {
+    let latest: T | undefined
+    let finish!: (outcome: WaitOutcome) => void
+    const done = new Promise<WaitOutcome>(resolve => { finish = resolve })
+    let finished = false
+    const settle = (outcome: WaitOutcome, value?: T): void => {
+      if (finished) return
+      if (value !== undefined) latest = value
+      finished = true
+      finish(outcome)
+    }
+    const consider = (value: T): void => {
+      latest = value
+      if (req.isReady(value)) settle('ready', value)
+    }
+    const reread = (): void => {
+      req.read().then(consider, () => { /* Redis trouble: keep waiting; the timeout still answers */ })
+    }
+    const listener: Listener = {
+      onMessage: (payload) => {
+        const v = req.fromMessage(payload)
+        if (v === undefined) reread()
+        else consider(v)
+      },
+      recheck: reread,
+      interrupt: () => settle('interrupted')
+    }
+    const onAbort = (): void => settle('cancelled')
+    if (req.signal?.aborted === true) return { value: undefined, outcome: 'cancelled' }
+    req.signal?.addEventListener('abort', onAbort, { once: true })
+
+    const timeout = setTimeout(() => settle('timeout'), req.timeoutMs)
+    const poll = setInterval(reread, this.#pollIntervalMs)
+    this.#add(req.channel, listener)
+    try {
+      await this.#subscribe(req.channel)
+      if (!finished) consider(await req.read())
+      const outcome = await done
+      return { value: latest, outcome }
+    } finally {
+      settle('cancelled')
+      clearTimeout(timeout)
+      clearInterval(poll)
+      req.signal?.removeEventListener('abort', onAbort)
+      this.#remove(req.channel, listener)
+    }
+  }
+
+  #add (channel: string, l: Listener): void {
+    let set = this.#listeners.get(channel)
+    if (set === undefined) {
+      set = new Set()
+      this.#listeners.set(channel, set)
+    }
+    set.add(l)
+  }
+
+  #subscribe (channel: string): Promise<unknown> {
+    let p = this.#subscribing.get(channel)
+    if (p === undefined) {
+      p = this.#subscriber.subscribe(channel)
+      this.#subscribing.set(channel, p)
+      // A failed SUBSCRIBE must not stay cached for the next waiter.
+      p.catch(() => { if (this.#subscribing.get(channel) === p) this.#subscribing.delete(channel) })
+    }
+    return p
+  }
+
+  #remove (channel: string, l: Listener): void {
+    const set = this.#listeners.get(channel)
+    if (set === undefined) return
+    set.delete(l)
+    if (set.size > 0) return
+    this.#listeners.delete(channel)
+    this.#subscribing.delete(channel)
+    this.#subscriber.unsubscribe(channel).catch(() => { /* connection gone: nothing left to undo */ })
+  }
+}

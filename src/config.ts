@@ -1,0 +1,154 @@
+/**
+ * The gateway's configuration: one TypeBox schema whose keys are the env var names (the single source for
+ * validation, the README table and the Helm chart), loaded by loadConfig(env) into a frozen nested Config.
+ */
+import { readFileSync } from 'node:fs'
+import { Type, type Static } from '@sinclair/typebox'
+import envSchema from 'env-schema'
+
+const Port = (description: string, def?: number) =>
+  Type.Integer({ minimum: 0, maximum: 65535, description, ...(def === undefined ? {} : { default: def }) })
+
+export const ConfigSchema = Type.Object({
+  RG_HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 in containers)' }),
+  RG_HTTP_PORT: Port('Port to listen on (0 = any free port)', 8080),
+  RG_HTTP_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1048576, description: 'Largest accepted request body' }),
+  RG_HTTP_REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 0, default: 120, description: 'Whole-request timeout; must exceed RG_WAIT_MAX_SECONDS' }),
+  RG_REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL as Celery\'s result_backend takes it: redis://[user:password@]host:port/db, rediss://… (TLS), unix:///path/to/socket?db=N. Secret: also RG_REDIS_URL_FILE.' })),
+  RG_REDIS_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'ACL user (overrides the URL\'s)' })),
+  RG_REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'Password (overrides the URL\'s). Secret: also RG_REDIS_PASSWORD_FILE.' })),
+  REDIS_HOST: Type.Optional(Type.String({ minLength: 1, description: 'Seed-style host, read only when RG_REDIS_URL is unset' })),
+  REDIS_PORT: Type.Optional(Port('Seed-style port, read only when RG_REDIS_URL is unset (default 6379)')),
+  REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'Seed-style password, read only when RG_REDIS_URL is unset. Secret: also REDIS_PASSWORD_FILE.' })),
+  REDIS_DB: Type.Optional(Type.Integer({ minimum: 0, maximum: 15, description: 'Seed-style database number, read only when RG_REDIS_URL is unset (default 0)' })),
+  RG_REDIS_KEY_PREFIX: Type.String({ default: '', pattern: '^[A-Za-z0-9_:.{}-]{0,64}$', description: 'Celery\'s global_keyprefix (result_backend_transport_options); "_" is appended unless it ends in one of :_-. as Celery 5.3+ does' }),
+  RG_REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 2000, description: 'A Redis command slower than this fails the request with 503' }),
+  RG_REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 5000, description: 'Timeout of one connection attempt' }),
+  RG_RESULT_TTL_SECONDS: Type.Integer({ minimum: 0, default: 86400, description: 'Celery\'s result_expires: TTL of stored results; 0 = never expire' }),
+  RG_RESULT_SERIALIZER: Type.Union([Type.Literal('json'), Type.Literal('msgpack')], { default: 'json', description: 'Celery\'s result_serializer used for writes (reads detect json and msgpack)' }),
+  RG_WAIT_DEFAULT_SECONDS: Type.Number({ minimum: 0, default: 30, description: 'Wait timeout when the client gives none' }),
+  RG_WAIT_MAX_SECONDS: Type.Number({ minimum: 0, default: 60, description: 'Longest wait a client may ask for' }),
+  RG_WAIT_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5000, description: 'Safety-net re-read of waited keys, in case a PUBLISH is lost' }),
+  RG_SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'Time allowed to finish in-flight requests after SIGTERM' }),
+  RG_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info', description: 'pino log level' })
+})
+export type ConfigEnv = Static<typeof ConfigSchema>
+
+/** Variables that may hold secrets: each also accepts `<NAME>_FILE`, and all are redacted from logs. */
+export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD'] as const
+
+/** pino redact paths for everything that can carry a secret. */
+export const REDACT_PATHS = [
+  'config.redis.url', 'config.redis.password', 'redis.password', 'password', '*.password',
+  'req.headers.authorization', 'req.headers.cookie'
+]
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor (problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+/** Celery 5.3+: `global_keyprefix` gets `_` appended unless it already ends in one of `:_-.`. */
+export function normalizeKeyPrefix (prefix: string): string {
+  if (prefix === '' || /[:_\-.]$/.test(prefix)) return prefix
+  return `${prefix}_`
+}
+
+function readSecretFiles (env: Record<string, string | undefined>, problems: string[]) {
+  const out: Record<string, string | undefined> = { ...env }
+  for (const name of SECRET_VARS) {
+    const file = env[`${name}_FILE`]
+    delete out[`${name}_FILE`]
+    if (file === undefined || file === '') continue
+    if (env[name] !== undefined && env[name] !== '') {
+      problems.push(`${name} and ${name}_FILE are both set; keep one`)
+      continue
+    }
+    try {
+      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '')
+    } catch (err) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  // Empty variables count as unset, as in most twelve-factor tools.
+  for (const [k, v] of Object.entries(out)) if (v === '') delete out[k]
+  return out
+}
+
+function redisUrlFrom (e: ConfigEnv): string | null {
+  if (e.RG_REDIS_URL !== undefined) return e.RG_REDIS_URL
+  if (e.REDIS_HOST === undefined) return null
+  const host = e.REDIS_HOST.includes(':') ? `[${e.REDIS_HOST}]` : e.REDIS_HOST
+  return `redis://${host}:${e.REDIS_PORT ?? 6379}/${e.REDIS_DB ?? 0}`
+}
+
+function toConfig (e: ConfigEnv) {
+  return {
+    http: {
+      host: e.RG_HTTP_HOST,
+      port: e.RG_HTTP_PORT,
+      bodyLimitBytes: e.RG_HTTP_BODY_LIMIT_BYTES,
+      requestTimeoutSeconds: e.RG_HTTP_REQUEST_TIMEOUT_SECONDS
+    },
+    redis: {
+      /** null: nothing configured (npm start then runs a throwaway redis-server). */
+      url: redisUrlFrom(e),
+      username: e.RG_REDIS_USERNAME ?? null,
+      password: e.RG_REDIS_PASSWORD ?? (e.RG_REDIS_URL === undefined ? e.REDIS_PASSWORD ?? null : null),
+      keyPrefix: normalizeKeyPrefix(e.RG_REDIS_KEY_PREFIX),
+      commandTimeoutMs: e.RG_REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: e.RG_REDIS_CONNECT_TIMEOUT_MS
+    },
+    results: {
+      ttlSeconds: e.RG_RESULT_TTL_SECONDS,
+      serializer: e.RG_RESULT_SERIALIZER
+    },
+    wait: {
+      defaultSeconds: e.RG_WAIT_DEFAULT_SECONDS,
+      maxSeconds: e.RG_WAIT_MAX_SECONDS,
+      pollIntervalMs: e.RG_WAIT_POLL_INTERVAL_MS
+    },
+    shutdown: { graceSeconds: e.RG_SHUTDOWN_GRACE_SECONDS },
+    log: { level: e.RG_LOG_LEVEL }
+  }
+}
+
+export type Config = ReturnType<typeof toConfig>
+
+/** Deep-frozen configuration; throws one ConfigError listing every problem. */
+export function loadConfig (env: Record<string, string | undefined>): Config {
+  const problems: string[] = []
+  const data = readSecretFiles(env, problems)
+  let parsed: ConfigEnv | undefined
+  try {
+    parsed = envSchema<ConfigEnv>({ schema: structuredClone(ConfigSchema), data, env: false })
+  } catch (err) {
+    const ajvErrors = (err as { errors?: Array<{ instancePath: string, message?: string, params?: { missingProperty?: string } }> }).errors ?? []
+    for (const a of ajvErrors) {
+      const name = a.instancePath.replace(/^\//, '') || (a.params?.missingProperty ?? '(env)')
+      const shown = SECRET_VARS.includes(name as typeof SECRET_VARS[number]) ? '' : ` (got ${JSON.stringify(data[name])})`
+      problems.push(`${name}: ${a.message ?? 'invalid'}${shown}`)
+    }
+    if (ajvErrors.length === 0) problems.push((err as Error).message)
+  }
+  if (parsed !== undefined && parsed.RG_WAIT_DEFAULT_SECONDS > parsed.RG_WAIT_MAX_SECONDS) {
+    problems.push('RG_WAIT_DEFAULT_SECONDS must not exceed RG_WAIT_MAX_SECONDS')
+  }
+  if (parsed?.RG_REDIS_URL !== undefined && !/^(rediss?|unix|socket):\/\//.test(parsed.RG_REDIS_URL)) {
+    problems.push('RG_REDIS_URL: must start with redis://, rediss://, unix:// or socket://')
+  }
+  if (problems.length > 0 || parsed === undefined) throw new ConfigError(problems)
+  return deepFreeze(toConfig(parsed))
+}
+
+function deepFreeze<T> (o: T): T {
+  if (o !== null && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v)
+    Object.freeze(o)
+  }
+  return o
+}

@@ -1,0 +1,40 @@
+/**
+ * Every coded error the gateway can answer with. Handlers throw these; plugins/problem.ts renders
+ * them as application/problem+json (RFC 9457). The slug after `/problems/` is the problem `type`.
+ */
+import createError from '@fastify/error'
+
+/** Problem `type` slug and `title` for each code; README's error table is checked against this. */
+export const PROBLEM_TYPES = {
+  RG_INVALID_REQUEST: { slug: 'invalid-request', title: 'Invalid request', status: 400 },
+  RG_RESULT_NOT_FOUND: { slug: 'result-not-found', title: 'Result not found', status: 404 },
+  RG_ROUTE_NOT_FOUND: { slug: 'route-not-found', title: 'Route not found', status: 404 },
+  RG_RESULT_FINAL: { slug: 'result-final', title: 'Result already final', status: 409 },
+  RG_PAYLOAD_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large', status: 413 },
+  RG_UNSUPPORTED_MEDIA_TYPE: { slug: 'unsupported-media-type', title: 'Unsupported media type', status: 415 },
+  RG_UNSUPPORTED_SERIALIZER: { slug: 'unsupported-serializer', title: 'Unsupported serializer', status: 422 },
+  RG_UNDECODABLE_RESULT: { slug: 'undecodable-result', title: 'Stored result cannot be decoded', status: 422 },
+  RG_REDIS_UNAVAILABLE: { slug: 'redis-unavailable', title: 'Redis unavailable', status: 503 },
+  RG_SHUTTING_DOWN: { slug: 'shutting-down', title: 'Shutting down', status: 503 },
+  RG_INTERNAL: { slug: 'internal', title: 'Internal error', status: 500 }
+} as const
+
+export type ProblemCode = keyof typeof PROBLEM_TYPES
+
+export const ResultNotFound = createError<[string]>(
+  'RG_RESULT_NOT_FOUND', 'No result is stored for task %s (Celery would report it as PENDING)', 404)
+export const RouteNotFound = createError<[string, string]>(
+  'RG_ROUTE_NOT_FOUND', 'No route for %s %s', 404)
+export const ResultFinal = createError<[string]>(
+  'RG_RESULT_FINAL', 'Task %s already has a SUCCESS result; Celery never overwrites it, so neither does the gateway', 409)
+export const UnsupportedSerializer = createError<[string, string]>(
+  'RG_UNSUPPORTED_SERIALIZER', 'The result of task %s is stored with the %s serializer, which the gateway never deserializes; use result_serializer json or msgpack', 422)
+export const PickleRefused = createError<[string]>(
+  'RG_UNSUPPORTED_MEDIA_TYPE', 'Request body of type %s is a pickle; the gateway never unpickles. Send application/json', 415)
+export const UndecodableResult = createError<[string, string]>(
+  'RG_UNDECODABLE_RESULT', 'The stored result of task %s cannot be decoded: %s', 422)
+export const RedisUnavailable = createError<[string]>(
+  'RG_REDIS_UNAVAILABLE', 'Redis is unavailable (%s); retry shortly', 503)
+export const ShuttingDown = createError(
+  'RG_SHUTTING_DOWN', 'The gateway is shutting down; retry on another instance', 503)
+export const InvalidRequest = createError<[string]>('RG_INVALID_REQUEST', '%s', 400)

@@ -1,0 +1,37 @@
+/**
+ * Kubernetes probes. /healthz: the event loop answers (never fails because Redis is down, to avoid restart
+ * storms). /readyz: not draining, and Redis answers PING within the command timeout.
+ */
+import fp from 'fastify-plugin'
+import { Type } from '@sinclair/typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { ShuttingDown } from '../errors.js'
+import { ref } from '../schemas/common.js'
+import { ProblemSchema } from '../schemas/problem.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    lifecycle: { draining: boolean }
+  }
+}
+
+const StatusSchema = Type.Object({ status: Type.Literal('ok') })
+
+export default fp(async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  app.decorate('lifecycle', { draining: false })
+  app.get('/healthz', {
+    schema: { tags: ['probes'], summary: 'Liveness: the process is alive', response: { 200: StatusSchema } }
+  }, async () => ({ status: 'ok' as const }))
+  app.get('/readyz', {
+    schema: {
+      tags: ['probes'],
+      summary: 'Readiness: Redis answers PING and the gateway is not shutting down',
+      response: { 200: StatusSchema, 503: ref(ProblemSchema) }
+    }
+  }, async () => {
+    if (app.lifecycle.draining) throw new ShuttingDown()
+    await app.redis.ping()
+    return { status: 'ok' as const }
+  })
+}, { name: 'health', dependencies: ['redis'] })

@@ -1,0 +1,35 @@
+/**
+ * The OpenAPI document, generated from the route schemas: shared TypeBox schemas become components,
+ * served at /openapi.json with a docs UI at /docs. openapi.yaml is written from the same source.
+ */
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { TaskIdSchema } from '../schemas/common.js'
+import { ProblemSchema } from '../schemas/problem.js'
+import { sharedSchemas } from '../schemas/result.js'
+
+export const API_VERSION = '0.1.0'
+
+export default fp(async (app) => {
+  for (const s of [TaskIdSchema, ProblemSchema, ...sharedSchemas]) app.addSchema(s)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'result-gateway',
+        version: API_VERSION,
+        description: 'HTTP front door to Celery task results kept in Redis. Errors are application/problem+json (RFC 9457).'
+      },
+      tags: [
+        { name: 'results', description: 'Store, fetch, wait for, expire and forget Celery task results' },
+        { name: 'probes', description: 'Kubernetes liveness and readiness' }
+      ]
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}, { name: 'openapi' })

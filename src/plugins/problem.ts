@@ -1,0 +1,65 @@
+/**
+ * The one place errors become HTTP answers: every 4xx/5xx leaves as application/problem+json (RFC 9457).
+ * Redis trouble is 503 + Retry-After; other 5xx hide their message and are logged with the request id.
+ */
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { PROBLEM_TYPES, type ProblemCode, RedisUnavailable, RouteNotFound } from '../errors.js'
+import { isUnavailable } from '../redis/connect.js'
+import type { Problem } from '../schemas/problem.js'
+
+const RETRY_AFTER_SECONDS = '1'
+
+function problemFor (err: FastifyError, req: FastifyRequest): Problem {
+  if (err.validation !== undefined) {
+    const errors = err.validation.map(v => ({
+      path: `${err.validationContext ?? 'request'}${v.instancePath === '' ? '' : v.instancePath}`,
+      message: v.message ?? 'invalid'
+    }))
+    const detail = errors.map(e => `${e.path} ${e.message}`).join('; ')
+    return build('RG_INVALID_REQUEST', 400, detail, req, errors)
+  }
+  const status = err.statusCode ?? 500
+  const code = err.code ?? 'RG_INTERNAL'
+  if (status >= 500 && !(code in PROBLEM_TYPES)) return build('RG_INTERNAL', 500, 'internal error', req)
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return build('RG_PAYLOAD_TOO_LARGE', 413, err.message, req)
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return build('RG_UNSUPPORTED_MEDIA_TYPE', 415, err.message, req)
+  return build(code, status, err.message, req)
+}
+
+function build (code: string, status: number, detail: string, req: FastifyRequest, errors?: Problem['errors']): Problem {
+  const known = PROBLEM_TYPES[code as ProblemCode] as (typeof PROBLEM_TYPES)[ProblemCode] | undefined
+  const p: Problem = {
+    type: known === undefined ? 'about:blank' : `/problems/${known.slug}`,
+    title: known?.title ?? httpTitle(status),
+    status,
+    detail,
+    instance: String(req.id),
+    code
+  }
+  if (errors !== undefined) p.errors = errors
+  return p
+}
+
+function httpTitle (status: number): string {
+  return status >= 500 ? 'Server error' : 'Bad request'
+}
+
+function send (reply: FastifyReply, p: Problem): FastifyReply {
+  if (p.status === 503) reply.header('retry-after', RETRY_AFTER_SECONDS)
+  return reply.code(p.status).type('application/problem+json; charset=utf-8').send(p)
+}
+
+export default fp(async (app) => {
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    let err = error
+    if (isUnavailable(err)) err = new RedisUnavailable(err.message.split('\n')[0] ?? 'error')
+    const p = problemFor(err, req)
+    if (p.status >= 500) req.log.error({ err: error }, 'request failed')
+    return send(reply, p)
+  })
+  app.setNotFoundHandler((req, reply) => {
+    const err = new RouteNotFound(req.method, req.url.split('?')[0] ?? '')
+    return send(reply, problemFor(err, req))
+  })
+}, { name: 'problem' })

@@ -1,0 +1,74 @@
+/**
+ * Starts a throwaway redis-server on a free loopback port (npm start without RG_REDIS_URL, and the tests),
+ * and stops it by pid. Nothing is persisted to disk.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+
+export interface SpawnedRedis {
+  url: string
+  port: number
+  pid: number
+  process: ChildProcess
+  stop: () => Promise<void>
+}
+
+export function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port')))
+    })
+  })
+}
+
+export class MissingBinaryError extends Error {}
+
+/** Runs `binary` with redis-style args and resolves once it logs that it accepts connections. */
+export async function spawnRedis (binary: string, args: string[], port: number, readyPattern = /Ready to accept connections|Sentinel ID is/): Promise<SpawnedRedis> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      if (readyPattern.test(output)) resolve()
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'ENOENT'
+        ? new MissingBinaryError(`${binary} not found: install it (apt-get install -y redis-server redis-sentinel redis-tools)`)
+        : err)
+    })
+    child.once('exit', (code) => reject(new Error(`${binary} exited with ${code}: ${output.slice(-500)}`)))
+  })
+  child.stdout?.removeAllListeners('data').resume()
+  child.stderr?.removeAllListeners('data').resume()
+  const pid = child.pid ?? 0
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    port,
+    pid,
+    process: child,
+    stop: () => stopProcess(child)
+  }
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves when the process has exited. */
+export function stopProcess (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise(resolve => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 3000)
+    child.once('exit', () => { clearTimeout(kill); resolve() })
+    child.kill('SIGTERM')
+  })
+}
+
+export async function startRedisServer (extraArgs: string[] = []): Promise<SpawnedRedis> {
+  const port = await freePort()
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs]
+  return spawnRedis('redis-server', args, port)
+}

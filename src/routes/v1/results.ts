@@ -1,0 +1,171 @@
+/**
+ * /v1/results/{taskId}: fetch (view or raw), wait (long-poll), store, expire/persist, forget.
+ * HTTP only: schemas plus thin handlers calling src/celery.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { decodeMeta, DecodeError } from '../../celery/codec.js'
+import { toView } from '../../celery/meta.js'
+import type { ResultStore } from '../../celery/result-store.js'
+import { InvalidRequest, ResultFinal, ResultNotFound, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
+import { ProblemSchema } from '../../schemas/problem.js'
+import {
+  ExpireRequestSchema, ExpireResponseSchema, ResultViewSchema, StoreRequestSchema, StoreResponseSchema,
+  WaitQuerySchema, WaitResponseSchema, type ResultView, type StoreRequest
+} from '../../schemas/result.js'
+
+const problem = ref(ProblemSchema)
+const EXCEPTION_STATES = new Set(['FAILURE', 'RETRY', 'REVOKED'])
+
+/** Maps codec errors to problems: pickle/yaml are named, garbage is "undecodable". */
+async function decoded<T> (taskId: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err
+    if (err.format === 'pickle' || err.format === 'yaml') throw new UnsupportedSerializer(taskId, err.format)
+    throw new UndecodableResult(taskId, err.message)
+  }
+}
+
+function checkStoreBody (body: StoreRequest): void {
+  if (body.error !== undefined && body.result !== undefined) {
+    throw new InvalidRequest('give either "result" or "error", not both')
+  }
+  if (body.error !== undefined && !EXCEPTION_STATES.has(body.state)) {
+    throw new InvalidRequest(`"error" is only stored with FAILURE, RETRY or REVOKED, not ${body.state}`)
+  }
+}
+
+const RAW_TYPES = { json: 'application/json', msgpack: 'application/msgpack' } as const
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const results: ResultStore = app.results
+  const errors = { 400: problem, 404: problem, 422: problem, 503: problem }
+
+  app.get('/results/:taskId', {
+    schema: {
+      tags: ['results'],
+      summary: 'Fetch a result as language-neutral JSON',
+      description: 'Reads celery-task-meta-<taskId>. A task with nothing stored answers 404 ' +
+        '(result-not-found), where Celery would say PENDING; a stored PENDING answers 200.',
+      params: TaskIdParamsSchema,
+      response: { 200: ref(ResultViewSchema), ...errors }
+    }
+  }, async (req) => {
+    const view = await decoded(req.params.taskId, () => results.fetch(req.params.taskId))
+    if (view === null) throw new ResultNotFound(req.params.taskId)
+    return view
+  })
+
+  app.get('/results/:taskId/raw', {
+    schema: {
+      tags: ['results'],
+      summary: 'Fetch the stored Celery document untouched',
+      description: 'The exact bytes Celery stored: application/json or application/msgpack. Pickle and yaml ' +
+        'values are refused (422), never returned.',
+      params: TaskIdParamsSchema,
+      response: {
+        200: {
+          description: 'The stored document',
+          content: {
+            'application/json': { schema: { type: 'object', additionalProperties: true } },
+            'application/msgpack': { schema: { type: 'string', format: 'binary' } }
+          }
+        },
+        ...errors
+      }
+    }
+  }, async (req, reply) => {
+    const { taskId } = req.params
+    const raw = await results.getRaw(taskId)
+    if (raw === null) throw new ResultNotFound(taskId)
+    const { format } = await decoded(taskId, async () => decodeMeta(raw))
+    return reply.type(RAW_TYPES[format]).send(raw)
+  })
+
+  app.get('/results/:taskId/wait', {
+    schema: {
+      tags: ['results'],
+      summary: 'Wait (long-poll) until the result is ready or the timeout elapses',
+      description: 'Answers as soon as the state is SUCCESS, FAILURE or REVOKED (woken by the PUBLISH Celery ' +
+        'sends on the key name), or after timeoutSeconds with timedOut=true and the current state. ' +
+        'A task with nothing stored is PENDING with result=null.',
+      params: TaskIdParamsSchema,
+      querystring: WaitQuerySchema,
+      response: { 200: ref(WaitResponseSchema), ...errors }
+    }
+  }, async (req, reply) => {
+    const { taskId } = req.params
+    const { wait } = app.settings
+    const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
+    const gone = new AbortController()
+    reply.raw.on('close', () => { if (!reply.raw.writableEnded) gone.abort() })
+    const { value, outcome } = await app.waiter.wait<ResultView | null>({
+      channel: results.key(taskId),
+      read: () => decoded(taskId, () => results.fetch(taskId)),
+      fromMessage: (payload) => {
+        try { return toView(decodeMeta(payload).meta, taskId) } catch { return undefined }
+      },
+      isReady: (v) => v?.ready === true,
+      timeoutMs,
+      signal: gone.signal
+    })
+    return {
+      timedOut: outcome === 'timeout',
+      interrupted: outcome === 'interrupted',
+      state: value?.state ?? 'PENDING',
+      result: value ?? null
+    }
+  })
+
+  app.put('/results/:taskId', {
+    schema: {
+      tags: ['results'],
+      summary: 'Store a result in Celery\'s format and publish it',
+      description: 'Writes celery-task-meta-<taskId> with the configured serializer and TTL and PUBLISHes it on ' +
+        'the key\'s channel, so Celery AsyncResult.get() waiters wake. A stored SUCCESS is final: a later ' +
+        'write is refused with 409 (checked atomically in Redis).',
+      params: TaskIdParamsSchema,
+      body: ref(StoreRequestSchema),
+      response: { 200: ref(StoreResponseSchema), 409: problem, 413: problem, 415: problem, ...errors }
+    }
+  }, async (req) => {
+    const { taskId } = req.params
+    checkStoreBody(req.body)
+    const out = await results.store(taskId, req.body)
+    if (!out.applied) throw new ResultFinal(taskId)
+    return { taskId, state: req.body.state, applied: true as const, ttlSeconds: out.ttlSeconds, published: out.published }
+  })
+
+  app.put('/results/:taskId/ttl', {
+    schema: {
+      tags: ['results'],
+      summary: 'Set (EXPIRE) or remove (PERSIST, ttlSeconds=null) the expiry of a stored result',
+      params: TaskIdParamsSchema,
+      body: ref(ExpireRequestSchema),
+      response: { 200: ref(ExpireResponseSchema), ...errors }
+    }
+  }, async (req) => {
+    const { taskId } = req.params
+    const ttl = await results.expire(taskId, req.body.ttlSeconds)
+    if (ttl === undefined) throw new ResultNotFound(taskId)
+    return { taskId, ttlSeconds: ttl }
+  })
+
+  app.delete('/results/:taskId', {
+    schema: {
+      tags: ['results'],
+      summary: 'Forget a result (Celery\'s AsyncResult.forget())',
+      description: 'Deletes the stored result. Idempotent: 204 whether or not something was stored.',
+      params: TaskIdParamsSchema,
+      response: { 204: Type.Null({ description: 'Deleted, or nothing was stored' }), ...errors }
+    }
+  }, async (req, reply) => {
+    await results.forget(req.params.taskId)
+    return reply.code(204).send(null)
+  })
+}
+
+export default routes

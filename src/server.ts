@@ -1,0 +1,51 @@
+/**
+ * Process entry, the only file that reads process.env, listens or exits: loadConfig → buildApp → listen.
+ * With no Redis configured it starts a throwaway local redis-server and says so. SIGTERM/SIGINT: mark not
+ * ready, answer waiters, finish in-flight requests, close Redis, exit 0 (close-with-grace).
+ */
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, REDACT_PATHS, type Config } from './config.js'
+import { startRedisServer, type SpawnedRedis } from './redis/spawn.js'
+
+async function main (): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`result-gateway: ${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+
+  let devRedis: SpawnedRedis | undefined
+  if (config.redis.url === null) {
+    devRedis = await startRedisServer()
+    config = { ...config, redis: { ...config.redis, url: devRedis.url } }
+  }
+
+  const app = await buildApp(config, {
+    logger: { level: config.log.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }
+  })
+  if (devRedis !== undefined) {
+    app.log.warn({ pid: devRedis.pid, port: devRedis.port },
+      'RG_REDIS_URL and REDIS_HOST are unset: started a throwaway redis-server on 127.0.0.1 (data is lost on exit)')
+  }
+
+  closeWithGrace({ delay: config.shutdown.graceSeconds * 1000 }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
+    else app.log.info({ signal }, 'shutting down')
+    app.lifecycle.draining = true
+    await app.close()
+    await devRedis?.stop()
+  })
+
+  await app.listen({ host: config.http.host, port: config.http.port })
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`result-gateway: failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,34 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/app.js'
+import { startRedis } from '../helpers/redis-server.js'
+
+t.test('probes', async t => {
+  const redis = await startRedis(t)
+  const app = await buildTestApp(t, redis.url)
+
+  const live = await app.inject('/healthz')
+  t.equal(live.statusCode, 200)
+  t.same(live.json(), { status: 'ok' })
+
+  const ready = await app.inject('/readyz')
+  t.equal(ready.statusCode, 200)
+
+  app.lifecycle.draining = true
+  const draining = await app.inject('/readyz')
+  t.equal(draining.statusCode, 503)
+  t.match(draining.headers['content-type'], /^application\/problem\+json/)
+  t.equal(draining.json().code, 'RG_SHUTTING_DOWN')
+  t.equal(draining.headers['retry-after'], '1')
+})
+
+t.test('readiness fails fast and liveness holds when Redis is gone', async t => {
+  const redis = await startRedis(t)
+  const app = await buildTestApp(t, redis.url, { RG_REDIS_COMMAND_TIMEOUT_MS: '300' })
+  t.equal((await app.inject('/readyz')).statusCode, 200)
+  await redis.stop()
+  const ready = await app.inject('/readyz')
+  t.equal(ready.statusCode, 503)
+  t.equal(ready.json().code, 'RG_REDIS_UNAVAILABLE')
+  t.equal(ready.headers['retry-after'], '1')
+  t.equal((await app.inject('/healthz')).statusCode, 200)
+})
