@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → Redis → domain → probes → OpenAPI → routes. No process.env, no listen, no exit here.
+ * error model → validation → Redis → domain → probes → OpenAPI → routes. No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -12,6 +12,8 @@ import openapi from './plugins/openapi.js'
 import problem from './plugins/problem.js'
 import redis from './plugins/redis.js'
 import resultsV1 from './routes/v1/results.js'
+import validation from './plugins/validation.js'
+import { allSchemas } from './schemas/index.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -23,17 +25,19 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutSeconds * 1000,
     requestIdHeader: 'x-request-id',
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
     // Clients send task ids in the path; keep router limits generous but bounded.
     routerOptions: { maxParamLength: 300 }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // Bodies are JSON only: a text/plain body is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain')
   // Celery's pickle serializer is never parsed; say so instead of a generic 415.
   app.addContentTypeParser(['application/x-python-serialize', 'application/python-pickle'], (req, _body, done) => {
     done(new PickleRefused(req.headers['content-type'] ?? 'pickle'), undefined)
   })
 
   await app.register(problem)
+  await app.register(validation, { schemas: allSchemas })
   await app.register(redis, { config: config.redis })
   await app.register(celery, { config })
   await app.register(health)

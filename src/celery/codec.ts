@@ -30,6 +30,7 @@ export interface CeleryMeta {
 
 export class DecodeError extends Error {
   readonly format: DetectedFormat
+  override name = 'DecodeError'
   constructor (format: DetectedFormat, message: string) {
     super(message)
     this.format = format

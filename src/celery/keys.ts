@@ -8,7 +8,9 @@ const ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._:@+-]{0,254}$/
 export const TASK_KEYPREFIX = 'celery-task-meta-'
 export const GROUP_KEYPREFIX = 'celery-taskset-meta-'
 
-export class InvalidIdError extends Error {}
+export class InvalidIdError extends Error {
+  override name = 'InvalidIdError'
+}
 
 function checkedId (id: string): string {
   // Routes validate ids already; this second check keeps the namespace closed for any other caller.

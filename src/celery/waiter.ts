@@ -89,12 +89,17 @@ export class Waiter {
     if (req.signal?.aborted === true) return { value: undefined, outcome: 'cancelled' }
     req.signal?.addEventListener('abort', onAbort, { once: true })
 
-    const timeout = setTimeout(() => settle('timeout'), req.timeoutMs)
-    const poll = setInterval(reread, this.#pollIntervalMs)
+    const started = Date.now()
+    let timeout: NodeJS.Timeout | undefined
+    let poll: NodeJS.Timeout | undefined
     this.#add(req.channel, listener)
     try {
       await this.#subscribe(req.channel)
-      if (!finished) consider(await req.read())
+      // The first read always happens, after SUBSCRIBE: a timeout of 0 is "read once", never a blind answer.
+      const first = await req.read()
+      if (latest === undefined) consider(first)
+      timeout = setTimeout(() => settle('timeout'), Math.max(0, req.timeoutMs - (Date.now() - started)))
+      poll = setInterval(reread, this.#pollIntervalMs)
       const outcome = await done
       return { value: latest, outcome }
     } finally {

@@ -6,8 +6,7 @@ import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ShuttingDown } from '../errors.js'
-import { ref } from '../schemas/common.js'
-import { ProblemSchema } from '../schemas/problem.js'
+import { problemResponse } from '../schemas/problem.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,7 +26,7 @@ export default fp(async (fastify) => {
     schema: {
       tags: ['probes'],
       summary: 'Readiness: Redis answers PING and the gateway is not shutting down',
-      response: { 200: StatusSchema, 503: ref(ProblemSchema) }
+      response: { 200: StatusSchema, 503: problemResponse }
     }
   }, async () => {
     if (app.lifecycle.draining) throw new ShuttingDown()

@@ -5,14 +5,12 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { TaskIdSchema } from '../schemas/common.js'
-import { ProblemSchema } from '../schemas/problem.js'
-import { sharedSchemas } from '../schemas/result.js'
+import { allSchemas } from '../schemas/index.js'
 
 export const API_VERSION = '0.1.0'
 
 export default fp(async (app) => {
-  for (const s of [TaskIdSchema, ProblemSchema, ...sharedSchemas]) app.addSchema(s)
+  for (const s of allSchemas) app.addSchema(s)
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

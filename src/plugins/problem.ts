@@ -47,7 +47,7 @@ function httpTitle (status: number): string {
 
 function send (reply: FastifyReply, p: Problem): FastifyReply {
   if (p.status === 503) reply.header('retry-after', RETRY_AFTER_SECONDS)
-  return reply.code(p.status).type('application/problem+json; charset=utf-8').send(p)
+  return reply.code(p.status).type('application/problem+json').send(p)
 }
 
 export default fp(async (app) => {

@@ -13,3 +13,9 @@ export const ProblemSchema = Type.Object({
   }))
 }, { $id: 'Problem', description: 'application/problem+json' })
 export type Problem = Static<typeof ProblemSchema>
+
+/** A route's error response: the Problem component as application/problem+json. */
+export const problemResponse = {
+  description: 'Problem details (RFC 9457)',
+  content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } }
+} as const

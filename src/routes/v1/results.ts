@@ -9,13 +9,12 @@ import { toView } from '../../celery/meta.js'
 import type { ResultStore } from '../../celery/result-store.js'
 import { InvalidRequest, ResultFinal, ResultNotFound, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
-import { ProblemSchema } from '../../schemas/problem.js'
+import { problemResponse as problem } from '../../schemas/problem.js'
 import {
   ExpireRequestSchema, ExpireResponseSchema, ResultViewSchema, StoreRequestSchema, StoreResponseSchema,
   WaitQuerySchema, WaitResponseSchema, type ResultView, type StoreRequest
 } from '../../schemas/result.js'
 
-const problem = ref(ProblemSchema)
 const EXCEPTION_STATES = new Set(['FAILURE', 'RETRY', 'REVOKED'])
 
 /** Maps codec errors to problems: pickle/yaml are named, garbage is "undecodable". */
