@@ -13,7 +13,7 @@ export const ConfigSchema = Type.Object({
   RG_HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 in containers)' }),
   RG_HTTP_PORT: Port('Port to listen on (0 = any free port)', 8080),
   RG_HTTP_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1048576, description: 'Largest accepted request body' }),
-  RG_HTTP_REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 0, default: 120, description: 'Whole-request timeout; must exceed RG_WAIT_MAX_SECONDS' }),
+  RG_HTTP_REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 0, default: 120, description: 'Whole-request timeout (0 = none); must exceed RG_WAIT_MAX_SECONDS' }),
   RG_REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL as Celery\'s result_backend takes it: redis://[user:password@]host:port/db, rediss://… (TLS), unix:///path/to/socket?db=N. Secret: also RG_REDIS_URL_FILE.' })),
   RG_REDIS_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'ACL user (overrides the URL\'s)' })),
   RG_REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'Password (overrides the URL\'s). Secret: also RG_REDIS_PASSWORD_FILE.' })),
@@ -137,6 +137,10 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
   }
   if (parsed !== undefined && parsed.RG_WAIT_DEFAULT_SECONDS > parsed.RG_WAIT_MAX_SECONDS) {
     problems.push('RG_WAIT_DEFAULT_SECONDS must not exceed RG_WAIT_MAX_SECONDS')
+  }
+  if (parsed !== undefined && parsed.RG_HTTP_REQUEST_TIMEOUT_SECONDS !== 0 &&
+    parsed.RG_HTTP_REQUEST_TIMEOUT_SECONDS <= parsed.RG_WAIT_MAX_SECONDS) {
+    problems.push('RG_HTTP_REQUEST_TIMEOUT_SECONDS must exceed RG_WAIT_MAX_SECONDS (or be 0), or long waits are cut off')
   }
   if (parsed?.RG_REDIS_URL !== undefined && !/^(rediss?|unix|socket):\/\//.test(parsed.RG_REDIS_URL)) {
     problems.push('RG_REDIS_URL: must start with redis://, rediss://, unix:// or socket://')

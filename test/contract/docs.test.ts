@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import { ConfigSchema } from '../../src/config.js'
+import { PROBLEM_TYPES } from '../../src/errors.js'
+import { OPENAPI_PATH, renderOpenApiYaml } from '../../scripts/openapi.js'
+
+const root = new URL('../../', import.meta.url)
+const read = (path: string) => readFileSync(new URL(path, root), 'utf8')
+
+t.test('openapi.yaml matches the route schemas (run `npm run openapi` after changing a route)', async t => {
+  t.equal(readFileSync(OPENAPI_PATH, 'utf8'), await renderOpenApiYaml())
+})
+
+t.test('the README documents every variable and every error code', async t => {
+  const readme = read('README.md')
+  for (const [name, schema] of Object.entries(ConfigSchema.properties)) {
+    const row = readme.split('\n').find(l => l.startsWith(`| \`${name}\` |`))
+    t.ok(row, `${name} has a row in the configuration table`)
+    const def = (schema as { default?: unknown }).default
+    if (def !== undefined && def !== '') t.match(row, `\`${String(def)}\``, `${name} default is documented`)
+  }
+  for (const [code, p] of Object.entries(PROBLEM_TYPES)) {
+    t.match(readme, `| ${p.status} | \`${code}\` | \`/problems/${p.slug}\` | ${p.title} |`, code)
+  }
+})
+
+t.test('the quick start is two commands, and CI runs exactly the test one', async t => {
+  const readme = read('README.md')
+  const quick = /## Quick start\n\n```sh\n([^`]*)```/.exec(readme)?.[1] ?? ''
+  const commands = quick.trim().split('\n').map(l => l.replace(/#.*$/, '').trim())
+  t.same(commands, ['npm ci && npm start', 'npm test'])
+  const ci = read('.ci/run').trim().split('\n')
+  t.equal(ci.at(-1), 'npm test')
+  const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> }
+  t.match(pkg.scripts.test, /lint/)
+  t.match(pkg.scripts.test, /tsc --noEmit|typecheck/)
+  t.ok(pkg.scripts.start, 'npm start exists')
+})
