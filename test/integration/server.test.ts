@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process'
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { freePort, stopProcess } from '../../src/redis/spawn.js'
+import { startRedis } from '../helpers/redis-server.js'
+
+const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
+
+/** Runs src/server.ts as a real child process with only the given env (plus PATH). */
+function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => { output += c.toString() })
+  child.stderr.on('data', (c: Buffer) => { output += c.toString() })
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
+  t.teardown(() => stopProcess(child))
+  const listening = async (): Promise<void> => {
+    for (let i = 0; i < 300 && !/Server listening/.test(output); i++) {
+      if (child.exitCode !== null) break
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    if (!/Server listening/.test(output)) throw new Error(`server did not start:\n${output}`)
+  }
+  return { child, exited, listening, output: () => output }
+}
+
+t.test('a bad configuration exits 1 listing every problem', async t => {
+  const srv = runServer(t, { RG_HTTP_PORT: 'x', RG_RESULT_SERIALIZER: 'pickle', RG_REDIS_PASSWORD: 'hunter2-secret' })
+  t.equal(await srv.exited, 1)
+  t.match(srv.output(), /RG_HTTP_PORT/)
+  t.match(srv.output(), /RG_RESULT_SERIALIZER/)
+  t.notMatch(srv.output(), /hunter2-secret/)
+})
+
+t.test('with no Redis configured it starts a throwaway redis-server and says so', async t => {
+  const port = await freePort()
+  const srv = runServer(t, { RG_HTTP_PORT: String(port) })
+  await srv.listening()
+  t.match(srv.output(), /started a throwaway redis-server/)
+  const put = await fetch(`http://127.0.0.1:${port}/v1/results/quick`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"state":"SUCCESS","result":1}' })
+  t.equal(put.status, 200)
+  t.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200)
+  srv.child.kill('SIGTERM')
+  t.equal(await srv.exited, 0)
+})
+
+t.test('SIGTERM: waiters get an answer, the password never reaches the logs, exit 0', async t => {
+  const secret = 'pw-' + Math.random().toString(36).slice(2)
+  const redis = await startRedis(t, ['--requirepass', secret])
+  const port = await freePort()
+  const srv = runServer(t, {
+    RG_HTTP_PORT: String(port),
+    RG_REDIS_URL: `redis://:${secret}@127.0.0.1:${redis.port}/0`,
+    RG_LOG_LEVEL: 'trace'
+  })
+  await srv.listening()
+  t.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200, 'authenticated with the URL password')
+  const waits = [1, 2].map(i => fetch(`http://127.0.0.1:${port}/v1/results/sig-${i}/wait?timeoutSeconds=30`).then(r => r.json()))
+  const probe = new Redis({ port: redis.port, host: '127.0.0.1', password: secret })
+  t.teardown(() => probe.quit())
+  for (let i = 0; i < 500; i++) {
+    if ((await probe.pubsub('CHANNELS', '*sig-*') as string[]).length === 2) break
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+  t.equal((await probe.pubsub('CHANNELS', '*sig-*') as string[]).length, 2, 'both waiters subscribed')
+  srv.child.kill('SIGTERM')
+  for (const body of await Promise.all(waits)) t.match(body, { interrupted: true, state: 'PENDING' })
+  t.equal(await srv.exited, 0)
+  t.notMatch(srv.output(), secret, 'password absent from every log line')
+  t.match(srv.output(), /shutting down/)
+})
