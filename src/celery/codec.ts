@@ -58,7 +58,7 @@ function inflateIfCompressed (buf: Buffer): Buffer {
 }
 
 /** Decodes a stored value; throws DecodeError naming the format for pickle, yaml and garbage. */
-export function decodeMeta (stored: Buffer): { meta: CeleryMeta, format: Serializer } {
+export function decodeMeta (stored: Buffer): { meta: CeleryMeta, format: Serializer, plain: boolean } {
   let buf: Buffer
   try {
     buf = inflateIfCompressed(stored)
@@ -83,7 +83,9 @@ export function decodeMeta (stored: Buffer): { meta: CeleryMeta, format: Seriali
     throw new DecodeError(format, format === 'unknown' ? 'unrecognised serializer' : `${format} payload`)
   }
   if (!isMeta(doc)) throw new DecodeError(format, 'not a Celery result document (no "status")')
-  return { meta: doc, format }
+  // JSON without kombu's typed wrappers needs no conversion walk; msgpack may hold binary values.
+  const plain = format === 'msgpack' || buf.includes('"__type__"')
+  return { meta: doc, format, plain }
 }
 
 function isMeta (doc: unknown): doc is CeleryMeta {

@@ -67,13 +67,18 @@ function errorInfo (exc: EncodedException): NonNullable<ResultView['error']> {
   return { type: exc.exc_type, message, module: exc.exc_module ?? null, args: args.map(plainJson) }
 }
 
-export function toView (meta: CeleryMeta, taskId: string): ResultView {
+/**
+ * @param plain false when the document is known to hold no kombu wrappers or binary values (JSON without
+ *   `"__type__"`): values are then passed through without the copying walk.
+ */
+export function toView (meta: CeleryMeta, taskId: string, plain = true): ResultView {
+  const conv = plain ? plainJson : (v: unknown) => v
   const exc = EXCEPTION_STATES.has(meta.status) && isEncodedException(meta.result) ? meta.result : null
   const view: ResultView = {
     taskId: typeof meta.task_id === 'string' ? meta.task_id : taskId,
     state: meta.status,
     ready: READY_STATES.has(meta.status),
-    result: exc === null ? plainJson(meta.result ?? null) : null,
+    result: exc === null ? conv(meta.result ?? null) : null,
     error: exc === null ? null : errorInfo(exc),
     traceback: typeof meta.traceback === 'string' ? meta.traceback : null,
     dateDone: toRfc3339(meta.date_done),
@@ -82,7 +87,7 @@ export function toView (meta: CeleryMeta, taskId: string): ResultView {
   if (typeof meta.parent_id === 'string') view.parentId = meta.parent_id
   if (typeof meta.group_id === 'string') view.groupId = meta.group_id
   for (const k of EXTENDED) {
-    if (k in meta) (view as Record<string, unknown>)[k] = plainJson(meta[k])
+    if (k in meta) (view as Record<string, unknown>)[k] = conv(meta[k])
   }
   return view
 }

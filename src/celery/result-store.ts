@@ -3,7 +3,7 @@
  * PUBLISH), expire / persist, forget. No Fastify here; errors are domain errors the routes map to problems.
  */
 import type { Redis } from 'ioredis'
-import { decodeMeta, DecodeError, encodeMeta, type Serializer, type DetectedFormat, type CeleryMeta } from './codec.js'
+import { decodeMeta, DecodeError, encodeMeta, type Serializer, type DetectedFormat } from './codec.js'
 import { taskKey } from './keys.js'
 import { toMeta, toView } from './meta.js'
 import type { ResultView, StoreRequest } from '../schemas/result.js'
@@ -36,15 +36,12 @@ export class ResultStore {
     return this.redis.getBuffer(this.key(taskId))
   }
 
-  /** Decoded meta, or null when nothing is stored. Throws DecodeError for pickle/yaml/garbage. */
-  async getMeta (taskId: string): Promise<CeleryMeta | null> {
-    const raw = await this.getRaw(taskId)
-    return raw === null ? null : decodeMeta(raw).meta
-  }
-
+  /** The view, or null when nothing is stored. Throws DecodeError for pickle/yaml/garbage. */
   async fetch (taskId: string): Promise<ResultView | null> {
-    const meta = await this.getMeta(taskId)
-    return meta === null ? null : toView(meta, taskId)
+    const raw = await this.getRaw(taskId)
+    if (raw === null) return null
+    const { meta, plain } = decodeMeta(raw)
+    return toView(meta, taskId, plain)
   }
 
   /** TTL to apply: request value, null = none, undefined = the configured default (0 = none). */

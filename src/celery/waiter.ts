@@ -31,10 +31,13 @@ export class Waiter {
   readonly #listeners = new Map<string, Set<Listener>>()
   readonly #subscribing = new Map<string, Promise<unknown>>()
   #reconnected = false
+  #ready: Promise<void> | undefined
+  readonly #readyTimeoutMs: number
 
-  constructor (subscriber: Redis, pollIntervalMs: number) {
+  constructor (subscriber: Redis, opts: { pollIntervalMs: number, readyTimeoutMs: number }) {
     this.#subscriber = subscriber
-    this.#pollIntervalMs = pollIntervalMs
+    this.#pollIntervalMs = opts.pollIntervalMs
+    this.#readyTimeoutMs = opts.readyTimeoutMs
     subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       const set = this.#listeners.get(channel.toString())
       if (set !== undefined) for (const l of set) l.onMessage(message)
@@ -120,10 +123,31 @@ export class Waiter {
     set.add(l)
   }
 
+  /**
+   * Resolves once the subscriber is ready. ioredis lets SUBSCRIBE through while a connection is still in its
+   * handshake, which then breaks the handshake's INFO ("only (P|S)SUBSCRIBE ... allowed"); so never subscribe
+   * before 'ready'. One shared promise, bounded by the command timeout so a dead Redis is a fast 503.
+   */
+  #whenReady (): Promise<void> {
+    const sub = this.#subscriber
+    if (sub.status === 'ready') return Promise.resolve()
+    if (sub.status === 'end') return Promise.reject(new Error('Connection is closed.'))
+    if (sub.status === 'wait') sub.connect().catch(() => { /* retried by ioredis; the timeout below answers */ })
+    this.#ready ??= new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.off('ready', onReady)
+        reject(new Error('Command timed out (pub/sub connection not ready)'))
+      }, this.#readyTimeoutMs)
+      const onReady = (): void => { clearTimeout(timer); resolve() }
+      sub.once('ready', onReady)
+    }).finally(() => { this.#ready = undefined })
+    return this.#ready
+  }
+
   #subscribe (channel: string): Promise<unknown> {
     let p = this.#subscribing.get(channel)
     if (p === undefined) {
-      p = this.#subscriber.subscribe(channel)
+      p = this.#whenReady().then(() => this.#subscriber.subscribe(channel))
       this.#subscribing.set(channel, p)
       // A failed SUBSCRIBE must not stay cached for the next waiter.
       p.catch(() => { if (this.#subscribing.get(channel) === p) this.#subscribing.delete(channel) })

@@ -19,7 +19,10 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     defaultTtlSeconds: config.results.ttlSeconds,
     serializer: config.results.serializer
   }))
-  app.decorate('waiter', new Waiter(app.redisSubscriber, config.wait.pollIntervalMs))
+  app.decorate('waiter', new Waiter(app.redisSubscriber, {
+    pollIntervalMs: config.wait.pollIntervalMs,
+    readyTimeoutMs: config.redis.commandTimeoutMs
+  }))
   // Long-poll waiters get an answer ("interrupted") before connections close on shutdown.
   app.addHook('preClose', async () => { app.waiter.interruptAll() })
 }, { name: 'celery', dependencies: ['redis'] })

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { decodeMeta, DecodeError } from '../../celery/codec.js'
+import { decodeMeta, DecodeError, detectFormat } from '../../celery/codec.js'
 import { toView } from '../../celery/meta.js'
 import type { ResultStore } from '../../celery/result-store.js'
 import { InvalidRequest, ResultFinal, ResultNotFound, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
@@ -80,7 +80,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { taskId } = req.params
     const raw = await results.getRaw(taskId)
     if (raw === null) throw new ResultNotFound(taskId)
-    const { format } = await decoded(taskId, async () => decodeMeta(raw))
+    // Only the first bytes are looked at: the document is passed through, never parsed.
+    const format = detectFormat(raw)
+    if (format === 'pickle' || format === 'yaml') throw new UnsupportedSerializer(taskId, format)
+    if (format === 'unknown') throw new UndecodableResult(taskId, 'unrecognised serializer')
     return reply.type(RAW_TYPES[format]).send(raw)
   })
 
@@ -105,7 +108,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       channel: results.key(taskId),
       read: () => decoded(taskId, () => results.fetch(taskId)),
       fromMessage: (payload) => {
-        try { return toView(decodeMeta(payload).meta, taskId) } catch { return undefined }
+        try {
+          const { meta, plain } = decodeMeta(payload)
+          return toView(meta, taskId, plain)
+        } catch { return undefined }
       },
       isReady: (v) => v?.ready === true,
       timeoutMs,
