@@ -6,12 +6,14 @@ import type { Redis } from 'ioredis'
 import { decodeMeta, DecodeError, encodeMeta, type Serializer, type DetectedFormat } from './codec.js'
 import { taskKey } from './keys.js'
 import { toMeta, toView } from './meta.js'
+import { noopObserver, type ResultObserver } from './observer.js'
 import type { ResultView, StoreRequest } from '../schemas/result.js'
 
 export interface ResultStoreOptions {
   keyPrefix: string
   defaultTtlSeconds: number
   serializer: Serializer
+  observer?: ResultObserver
 }
 
 export type StoreOutcome =
@@ -21,10 +23,12 @@ export type StoreOutcome =
 export class ResultStore {
   readonly redis: Redis
   readonly options: ResultStoreOptions
+  readonly observer: ResultObserver
 
   constructor (redis: Redis, options: ResultStoreOptions) {
     this.redis = redis
     this.options = options
+    this.observer = options.observer ?? noopObserver
   }
 
   key (taskId: string): string {
@@ -32,16 +36,29 @@ export class ResultStore {
   }
 
   /** The stored bytes, untouched, or null when the key does not exist. */
-  getRaw (taskId: string): Promise<Buffer | null> {
-    return this.redis.getBuffer(this.key(taskId))
+  async getRaw (taskId: string): Promise<Buffer | null> {
+    const raw = await this.redis.getBuffer(this.key(taskId))
+    if (raw !== null) this.observer.payload('read', raw.length)
+    return raw
   }
 
   /** The view, or null when nothing is stored. Throws DecodeError for pickle/yaml/garbage. */
   async fetch (taskId: string): Promise<ResultView | null> {
     const raw = await this.getRaw(taskId)
     if (raw === null) return null
-    const { meta, plain } = decodeMeta(raw)
-    return toView(meta, taskId, plain)
+    return this.decodeView(raw, taskId)
+  }
+
+  /** Stored or published bytes → view; counts decode errors by the format that failed. */
+  decodeView (raw: Buffer, taskId: string): ResultView {
+    try {
+      const { meta, plain } = decodeMeta(raw)
+      this.observer.fetched(meta.status)
+      return toView(meta, taskId, plain)
+    } catch (err) {
+      if (err instanceof DecodeError) this.observer.decodeError(err.format)
+      throw err
+    }
   }
 
   /** TTL to apply: request value, null = none, undefined = the configured default (0 = none). */
@@ -54,7 +71,12 @@ export class ResultStore {
     const ttl = this.resolveTtl(req.ttlSeconds)
     const payload = encodeMeta(toMeta(taskId, req), this.options.serializer)
     const [applied, info] = await this.redis.storeResult(this.key(taskId), payload, ttl ?? 0)
-    if (applied === 1) return { applied: true, ttlSeconds: ttl, published: Number(info) }
+    if (applied === 1) {
+      this.observer.payload('write', payload.length)
+      this.observer.stored(req.state)
+      return { applied: true, ttlSeconds: ttl, published: Number(info) }
+    }
+    this.observer.refused()
     return { applied: false, currentState: String(info) }
   }
 

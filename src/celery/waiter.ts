@@ -61,8 +61,13 @@ export class Waiter {
     for (const set of [...this.#listeners.values()]) for (const l of [...set]) l.interrupt()
   }
 
-  async wait<T> (req: WaitRequest<T>): Promise<{ value: T | undefined, outcome: WaitOutcome }> {
+  /**
+   * Resolves with the latest value and how the wait ended; `wokeAt` (process.hrtime.bigint) is when the
+   * PUBLISH that made it ready arrived, null when the answer came from a read or a timeout.
+   */
+  async wait<T> (req: WaitRequest<T>): Promise<{ value: T | undefined, outcome: WaitOutcome, wokeAt: bigint | null }> {
     let latest: T | undefined
+    let wokeAt: bigint | null = null
     let finish!: (outcome: WaitOutcome) => void
     const done = new Promise<WaitOutcome>(resolve => { finish = resolve })
     let finished = false
@@ -81,15 +86,17 @@ export class Waiter {
     }
     const listener: Listener = {
       onMessage: (payload) => {
+        const arrived = process.hrtime.bigint()
         const v = req.fromMessage(payload)
-        if (v === undefined) reread()
-        else consider(v)
+        if (v === undefined) return reread()
+        if (!finished && req.isReady(v)) wokeAt = arrived
+        consider(v)
       },
       recheck: reread,
       interrupt: () => settle('interrupted')
     }
     const onAbort = (): void => settle('cancelled')
-    if (req.signal?.aborted === true) return { value: undefined, outcome: 'cancelled' }
+    if (req.signal?.aborted === true) return { value: undefined, outcome: 'cancelled', wokeAt: null }
     req.signal?.addEventListener('abort', onAbort, { once: true })
 
     const started = Date.now()
@@ -104,7 +111,7 @@ export class Waiter {
       timeout = setTimeout(() => settle('timeout'), Math.max(0, req.timeoutMs - (Date.now() - started)))
       poll = setInterval(reread, this.#pollIntervalMs)
       const outcome = await done
-      return { value: latest, outcome }
+      return { value: latest, outcome, wokeAt }
     } finally {
       settle('cancelled')
       clearTimeout(timeout)

@@ -17,7 +17,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   app.decorate('results', new ResultStore(app.redis, {
     keyPrefix: config.redis.keyPrefix,
     defaultTtlSeconds: config.results.ttlSeconds,
-    serializer: config.results.serializer
+    serializer: config.results.serializer,
+    observer: app.metrics.observer
   }))
   app.decorate('waiter', new Waiter(app.redisSubscriber, {
     pollIntervalMs: config.wait.pollIntervalMs,
@@ -25,4 +26,4 @@ export default fp<{ config: Config }>(async (app, { config }) => {
   }))
   // Long-poll waiters get an answer ("interrupted") before connections close on shutdown.
   app.addHook('preClose', async () => { app.waiter.interruptAll() })
-}, { name: 'celery', dependencies: ['redis'] })
+}, { name: 'celery', dependencies: ['redis', 'metrics'] })

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { ConfigSchema } from '../../src/config.js'
+import { buildApp } from '../../src/app.js'
+import { ConfigSchema, loadConfig } from '../../src/config.js'
 import { PROBLEM_TYPES } from '../../src/errors.js'
 import { OPENAPI_PATH, renderOpenApiYaml } from '../../scripts/openapi.js'
 
@@ -22,6 +23,16 @@ t.test('the README documents every variable and every error code', async t => {
   for (const [code, p] of Object.entries(PROBLEM_TYPES)) {
     t.match(readme, `| ${p.status} | \`${code}\` | \`/problems/${p.slug}\` | ${p.title} |`, code)
   }
+})
+
+t.test('the README lists every result_gateway_* metric with its type', async t => {
+  const readme = read('README.md')
+  const app = await buildApp(loadConfig({ RG_REDIS_URL: 'redis://127.0.0.1:6379/0', RG_LOG_LEVEL: 'silent' }))
+  t.teardown(() => app.close())
+  await app.ready()
+  const ours = (await app.metrics.registry.getMetricsAsJSON()).filter(m => m.name.startsWith('result_gateway_'))
+  t.ok(ours.length >= 10)
+  for (const m of ours) t.match(readme, `| \`${m.name}\` | ${m.type} | ${m.help} |`, m.name)
 })
 
 t.test('the quick start is two commands, and CI runs exactly the test one', async t => {

@@ -4,8 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { decodeMeta, DecodeError, detectFormat } from '../../celery/codec.js'
-import { toView } from '../../celery/meta.js'
+import { DecodeError, detectFormat } from '../../celery/codec.js'
 import type { ResultStore } from '../../celery/result-store.js'
 import { InvalidRequest, ResultFinal, ResultNotFound, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
@@ -104,19 +103,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
     const gone = new AbortController()
     reply.raw.on('close', () => { if (!reply.raw.writableEnded) gone.abort() })
-    const { value, outcome } = await app.waiter.wait<ResultView | null>({
+    const { value, outcome, wokeAt } = await app.waiter.wait<ResultView | null>({
       channel: results.key(taskId),
       read: () => decoded(taskId, () => results.fetch(taskId)),
       fromMessage: (payload) => {
-        try {
-          const { meta, plain } = decodeMeta(payload)
-          return toView(meta, taskId, plain)
-        } catch { return undefined }
+        try { return results.decodeView(payload, taskId) } catch { return undefined }
       },
       isReady: (v) => v?.ready === true,
       timeoutMs,
       signal: gone.signal
     })
+    results.observer.waited(outcome, wokeAt === null ? null : Number(process.hrtime.bigint() - wokeAt) / 1e9)
     return {
       timedOut: outcome === 'timeout',
       interrupted: outcome === 'interrupted',

@@ -1,0 +1,32 @@
+/**
+ * What the domain reports for metrics, without knowing about Prometheus: plugins/metrics.ts implements it.
+ * Every label value handed out here comes from a closed set (states are folded by stateLabel).
+ */
+import type { WaitOutcome } from './waiter.js'
+
+export interface ResultObserver {
+  /** A result document was read (bytes as stored) or written. */
+  payload: (direction: 'read' | 'write', bytes: number) => void
+  fetched: (state: string) => void
+  stored: (state: string) => void
+  refused: () => void
+  decodeError: (format: string) => void
+  /** A wait ended; wakeSeconds is the time from the waking PUBLISH's arrival to the answer, when woken. */
+  waited: (outcome: WaitOutcome, wakeSeconds: number | null) => void
+}
+
+export const noopObserver: ResultObserver = {
+  payload: () => {},
+  fetched: () => {},
+  stored: () => {},
+  refused: () => {},
+  decodeError: () => {},
+  waited: () => {}
+}
+
+const BUILT_IN = new Set(['PENDING', 'RECEIVED', 'STARTED', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED'])
+
+/** Celery's built-in states keep their name; custom states (PROGRESS, …) become CUSTOM, bounding label values. */
+export function stateLabel (state: string): string {
+  return BUILT_IN.has(state) ? state : 'CUSTOM'
+}

@@ -1,0 +1,95 @@
+/**
+ * Prometheus metrics (prom-client, one Registry per app): process defaults, HTTP requests by route template,
+ * Redis commands by name, connection state by role, waiters, subscriptions, wait outcomes and wake latency,
+ * results by state, payload sizes, decode errors. Labels come from closed sets only; never a task id.
+ */
+import fp from 'fastify-plugin'
+import type { Redis } from 'ioredis'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { stateLabel, type ResultObserver } from '../celery/observer.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: { registry: Registry, observer: ResultObserver }
+  }
+}
+
+const P = 'result_gateway_'
+/** Commands the gateway sends; anything else (a future command) is counted as "other". */
+const COMMANDS = new Set(['get', 'set', 'del', 'expire', 'persist', 'ttl', 'multi', 'exec', 'evalsha', 'eval', 'ping',
+  'subscribe', 'unsubscribe', 'info', 'client', 'select', 'auth', 'publish', 'wait', 'scan', 'mget'])
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+function instrumentRedis (client: Redis, duration: Histogram<'command'>, errors: Counter<'command'>): void {
+  const send = client.sendCommand.bind(client)
+  client.sendCommand = (command, stream) => {
+    const name = COMMANDS.has(command.name) ? command.name : 'other'
+    const end = duration.startTimer({ command: name })
+    const result = send(command, stream)
+    command.promise.then(() => end(), () => { end(); errors.inc({ command: name }) })
+    return result
+  }
+}
+
+export default fp(async (app) => {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+
+  const httpRequests = new Counter({ name: `${P}http_requests_total`, help: 'HTTP requests answered, by route template, method and status class', labelNames: ['route', 'method', 'code'] as const, registers: [registry] })
+  const httpDuration = new Histogram({ name: `${P}http_request_duration_seconds`, help: 'HTTP request latency, by route template and method', labelNames: ['route', 'method'] as const, buckets: LATENCY_BUCKETS, registers: [registry] })
+  const redisDuration = new Histogram({ name: `${P}redis_command_duration_seconds`, help: 'Redis command latency, by command', labelNames: ['command'] as const, buckets: LATENCY_BUCKETS, registers: [registry] })
+  const redisErrors = new Counter({ name: `${P}redis_command_errors_total`, help: 'Redis commands that failed, by command', labelNames: ['command'] as const, registers: [registry] })
+  const connections: Array<[string, Redis]> = [['data', app.redis], ['subscriber', app.redisSubscriber]]
+  new Gauge({ // eslint-disable-line no-new
+    name: `${P}redis_connection_up`,
+    help: 'Whether each Redis connection is ready (1) or not (0), by role',
+    labelNames: ['role'] as const,
+    registers: [registry],
+    collect () { for (const [role, client] of connections) this.set({ role }, client.status === 'ready' ? 1 : 0) }
+  })
+  new Gauge({ // eslint-disable-line no-new
+    name: `${P}waiters`,
+    help: 'Long-poll waiters currently waiting',
+    registers: [registry],
+    collect () { this.set(app.waiter.stats.waiters) }
+  })
+  new Gauge({ // eslint-disable-line no-new
+    name: `${P}pubsub_subscriptions`,
+    help: 'Channels the shared subscriber connection is subscribed to',
+    registers: [registry],
+    collect () { this.set(app.waiter.stats.channels) }
+  })
+  const waits = new Counter({ name: `${P}wait_outcomes_total`, help: 'Finished waits, by outcome (ready, timeout, cancelled, interrupted)', labelNames: ['outcome'] as const, registers: [registry] })
+  const wake = new Histogram({ name: `${P}wake_latency_seconds`, help: 'Time from a waking PUBLISH reaching the gateway to the waiter\'s answer', buckets: LATENCY_BUCKETS, registers: [registry] })
+  const fetched = new Counter({ name: `${P}results_fetched_total`, help: 'Results read and decoded, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
+  const stored = new Counter({ name: `${P}results_stored_total`, help: 'Results written, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
+  const refused = new Counter({ name: `${P}store_refusals_total`, help: 'Stores refused because a SUCCESS was already stored', registers: [registry] })
+  const payload = new Histogram({ name: `${P}payload_bytes`, help: 'Size of result documents read and written', labelNames: ['direction'] as const, buckets: [256, 1024, 4096, 16384, 65536, 262144, 1048576], registers: [registry] })
+  const decodeErrors = new Counter({ name: `${P}decode_errors_total`, help: 'Stored or published values that could not be decoded, by serializer', labelNames: ['serializer'] as const, registers: [registry] })
+
+  const observer: ResultObserver = {
+    payload: (direction, bytes) => payload.observe({ direction }, bytes),
+    fetched: (state) => fetched.inc({ state: stateLabel(state) }),
+    stored: (state) => stored.inc({ state: stateLabel(state) }),
+    refused: () => refused.inc(),
+    decodeError: (format) => decodeErrors.inc({ serializer: format }),
+    waited: (outcome, wakeSeconds) => {
+      waits.inc({ outcome })
+      if (wakeSeconds !== null) wake.observe(wakeSeconds)
+    }
+  }
+  for (const [, client] of connections) instrumentRedis(client, redisDuration, redisErrors)
+  app.decorate('metrics', { registry, observer })
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched'
+    if (route === '/metrics') return
+    const labels = { route, method: req.method }
+    httpRequests.inc({ ...labels, code: `${Math.floor(reply.statusCode / 100)}xx` })
+    httpDuration.observe(labels, reply.elapsedTime / 1000)
+  })
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    return reply.type(registry.contentType).send(await registry.metrics())
+  })
+}, { name: 'metrics', dependencies: ['redis'] })
