@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → validation → Redis → metrics → domain → probes → OpenAPI → routes. No process.env, no listen, no exit here.
+ * error model → validation → load shedding → Redis → metrics → domain → probes → OpenAPI → routes. No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -8,6 +8,7 @@ import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
 import celery from './plugins/celery.js'
 import health from './plugins/health.js'
+import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import problem from './plugins/problem.js'
@@ -39,6 +40,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
 
   await app.register(problem)
   await app.register(validation, { schemas: allSchemas })
+  await app.register(limits, { config: config.load })
   await app.register(redis, { config: config.redis })
   await app.register(metrics)
   await app.register(celery, { config })

@@ -29,6 +29,9 @@ export const ConfigSchema = Type.Object({
   RG_WAIT_DEFAULT_SECONDS: Type.Number({ minimum: 0, default: 30, description: 'Wait timeout when the client gives none' }),
   RG_WAIT_MAX_SECONDS: Type.Number({ minimum: 0, default: 60, description: 'Longest wait a client may ask for' }),
   RG_WAIT_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5000, description: 'Safety-net re-read of waited keys, in case a PUBLISH is lost' }),
+  RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load (503 + Retry-After) while the event loop lags more than this; 0 = off' }),
+  RG_LOAD_MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'Shed load while the V8 heap holds more than this; 0 = off' }),
+  RG_LOAD_SAMPLE_INTERVAL_MS: Type.Integer({ minimum: 5, default: 1000, description: 'How often load is sampled for shedding' }),
   RG_SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'Time allowed to finish in-flight requests after SIGTERM' }),
   RG_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info', description: 'pino log level' })
 })
@@ -111,6 +114,11 @@ function toConfig (e: ConfigEnv) {
       defaultSeconds: e.RG_WAIT_DEFAULT_SECONDS,
       maxSeconds: e.RG_WAIT_MAX_SECONDS,
       pollIntervalMs: e.RG_WAIT_POLL_INTERVAL_MS
+    },
+    load: {
+      maxEventLoopDelayMs: e.RG_LOAD_MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: e.RG_LOAD_MAX_HEAP_USED_BYTES,
+      sampleIntervalMs: e.RG_LOAD_SAMPLE_INTERVAL_MS
     },
     shutdown: { graceSeconds: e.RG_SHUTDOWN_GRACE_SECONDS },
     log: { level: e.RG_LOG_LEVEL }

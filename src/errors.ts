@@ -16,6 +16,7 @@ export const PROBLEM_TYPES = {
   RG_UNDECODABLE_RESULT: { slug: 'undecodable-result', title: 'Stored result cannot be decoded', status: 422 },
   RG_REDIS_UNAVAILABLE: { slug: 'redis-unavailable', title: 'Redis unavailable', status: 503 },
   RG_SHUTTING_DOWN: { slug: 'shutting-down', title: 'Shutting down', status: 503 },
+  RG_OVERLOADED: { slug: 'overloaded', title: 'Overloaded', status: 503 },
   RG_INTERNAL: { slug: 'internal', title: 'Internal error', status: 500 }
 } as const
 
@@ -38,3 +39,5 @@ export const RedisUnavailable = createError<[string]>(
 export const ShuttingDown = createError(
   'RG_SHUTTING_DOWN', 'The gateway is shutting down; retry on another instance', 503)
 export const InvalidRequest = createError<[string]>('RG_INVALID_REQUEST', '%s', 400)
+export const Overloaded = createError<[string]>(
+  'RG_OVERLOADED', 'The gateway is overloaded (%s over its limit); retry shortly or on another instance', 503)

@@ -89,7 +89,7 @@ export default fp(async (app) => {
     httpDuration.observe(labels, reply.elapsedTime / 1000)
   })
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { config: { exemptFromLoadShedding: true }, schema: { hide: true } }, async (_req, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics())
   })
 }, { name: 'metrics', dependencies: ['redis'] })
