@@ -72,3 +72,24 @@ t.test('SIGTERM: waiters get an answer, the password never reaches the logs, exi
   t.notMatch(srv.output(), secret, 'password absent from every log line')
   t.match(srv.output(), /shutting down/)
 })
+
+t.test('SIGTERM drops no in-flight request: every fetch and store already received gets its answer', async t => {
+  const port = await freePort()
+  const srv = runServer(t, { RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'info' })
+  await srv.listening()
+  const base = `http://127.0.0.1:${port}/v1/results`
+  const headers = { 'content-type': 'application/json' }
+  const n = 100
+  const requests = Array.from({ length: n }, (_, i) => (i % 2 === 0
+    ? fetch(`${base}/drain-${i}`, { method: 'PUT', headers, body: JSON.stringify({ state: 'SUCCESS', result: i }) })
+    : fetch(`${base}/drain-${i - 1}`)).then(r => r.status, (err: Error) => `dropped: ${err.message}`))
+  // SIGTERM once the server has logged every request as received: all of them are then in flight.
+  const received = () => (srv.output().match(/incoming request/g) ?? []).length
+  for (let i = 0; i < 3000 && received() < n; i++) await new Promise(resolve => setTimeout(resolve, 5))
+  t.equal(received(), n, 'all requests reached the server before SIGTERM')
+  srv.child.kill('SIGTERM')
+  const statuses = await Promise.all(requests)
+  t.same(statuses.filter(s => typeof s !== 'number'), [], 'no request was dropped')
+  t.ok(statuses.every(s => s === 200 || s === 404 || s === 503), 'every answer is a real HTTP status')
+  t.equal(await srv.exited, 0)
+})
