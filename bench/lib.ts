@@ -1,0 +1,116 @@
+/**
+ * Bench plumbing: processes (redis-server, the gateway, webdis) on free loopback ports, stopped by pid;
+ * CPU seconds of a pid from /proc; autocannon runs reduced to the figures the report needs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { freePort, stopProcess } from '../src/redis/spawn.js'
+
+export interface Figures {
+  requests: number
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  non2xx: number
+  cpuSeconds: number | null
+}
+
+/** utime + stime of a process, in seconds (Linux /proc; clock ticks are 100 Hz on Debian). */
+export function cpuSeconds (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+export async function waitForHttp (url: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    try {
+      await fetch(url)
+      return
+    } catch {
+      await new Promise(resolve => setTimeout(resolve, 25))
+    }
+  }
+  throw new Error(`${url} never answered`)
+}
+
+export async function startGateway (redisUrl: string, env: Record<string, string> = {}): Promise<{ url: string, child: ChildProcess, stop: () => Promise<void> }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [new URL('../dist/server.js', import.meta.url).pathname], {
+    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/healthz`)
+  return { url, child, stop: () => stopProcess(child) }
+}
+
+export async function startWebdis (redisPort: number): Promise<{ url: string, child: ChildProcess, stop: () => Promise<void> }> {
+  const port = await freePort()
+  const conf = join(tmpdir(), `rg-bench-webdis-${port}.json`)
+  writeFileSync(conf, JSON.stringify({
+    redis_host: '127.0.0.1', redis_port: redisPort, http_host: '127.0.0.1', http_port: port,
+    threads: 1, pool_size: 10, daemonize: false, database: 0, verbosity: 0, logfile: '/dev/null'
+  }))
+  const child = spawn('webdis', [conf], { stdio: 'ignore' })
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', (err) => reject(new Error(`webdis: ${err.message} (apt-get install -y webdis)`)))
+    child.once('spawn', () => resolve())
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/PING`)
+  return { url, child, stop: () => stopProcess(child) }
+}
+
+export interface CannonOptions {
+  url: string
+  method?: 'GET' | 'PUT' | 'POST'
+  body?: string
+  headers?: Record<string, string>
+  connections: number
+  duration: number
+  /** pid whose CPU time is measured over the run */
+  pid?: number
+  idReplacement?: boolean
+}
+
+export async function cannon (o: CannonOptions): Promise<Figures> {
+  const cpu0 = o.pid === undefined ? null : cpuSeconds(o.pid)
+  const r = await autocannon({
+    url: o.url,
+    method: o.method ?? 'GET',
+    connections: o.connections,
+    duration: o.duration,
+    ...(o.body === undefined ? {} : { body: o.body }),
+    ...(o.headers === undefined ? {} : { headers: o.headers }),
+    ...(o.idReplacement === true ? { idReplacement: true } : {})
+  })
+  const cpu = o.pid === undefined || cpu0 === null ? null : cpuSeconds(o.pid) - cpu0
+  return {
+    requests: r.requests.total,
+    rps: r.requests.total / (r.duration || o.duration),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    cpuSeconds: cpu
+  }
+}
+
+/** Runs redis-benchmark against one preloaded key; returns requests per second and latency percentiles. */
+export function redisBenchmark (port: number, key: string, connections: number, requests: number): Promise<Figures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(connections), '-n', String(requests), '--csv', 'GET', key], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+    child.once('error', (err) => reject(new Error(`redis-benchmark: ${err.message} (apt-get install -y redis-tools)`)))
+    child.once('exit', () => {
+      // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+      const row = out.trim().split('\n').at(-1)?.split(',').map(v => v.replace(/"/g, '')) ?? []
+      resolve({ requests, rps: Number(row[1]), p50: Number(row[4]), p99: Number(row[6]), errors: 0, non2xx: 0, cpuSeconds: null })
+    })
+  })
+}

@@ -1,0 +1,96 @@
+/**
+ * npm run bench: one run, one machine, the gateway side by side with its references on the same Redis and
+ * the same preloaded keys — redis-benchmark GET (the floor) and webdis GET (an HTTP gateway in C).
+ * Writes bench/results/<timestamp>.{json,md}. Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { Redis } from 'ioredis'
+import { startRedisServer } from '../src/redis/spawn.js'
+import { cannon, redisBenchmark, startGateway, startWebdis, type Figures } from './lib.js'
+import { wakeLatency } from './scenarios/wake.js'
+
+const duration = Number(process.env.BENCH_DURATION ?? 10)
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
+
+/** A Celery JSON meta document of about `bytes` bytes, written the way Celery 5.2 writes it. */
+function celeryDoc (taskId: string, bytes: number): string {
+  const base = { status: 'SUCCESS', result: { rows: [] as Array<{ id: number, name: string, score: number }> }, traceback: null, children: [], date_done: '2026-11-24T22:35:40.781582', task_id: taskId }
+  let doc = JSON.stringify(base)
+  for (let i = 0; doc.length < bytes; i++) {
+    base.result.rows.push({ id: i, name: `row-${i}`, score: i * 1.5 })
+    doc = JSON.stringify(base)
+  }
+  return doc
+}
+
+function rssMb (pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Math.round(Number(m?.[1] ?? 0) / 1024)
+}
+
+async function main (): Promise<void> {
+  const redis = await startRedisServer()
+  const client = new Redis(redis.port, '127.0.0.1')
+  const sizes = { '200B': 200, '4KB': 4096, '100KB': 102400 } as const
+  for (const [label, bytes] of Object.entries(sizes)) {
+    await client.set(`celery-task-meta-bench-${label}`, celeryDoc(`bench-${label}`, bytes))
+  }
+  const gw = await startGateway(redis.url, { RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' })
+  const webdis = await startWebdis(redis.port)
+  const pid = gw.child.pid ?? 0
+  const idleRss = rssMb(pid)
+  const rows: Array<{ scenario: string, figures: Figures }> = []
+  const run = async (scenario: string, o: Omit<Parameters<typeof cannon>[0], 'connections' | 'duration'>) => {
+    process.stderr.write(`${scenario}…\n`)
+    rows.push({ scenario, figures: await cannon({ connections, duration, ...o }) })
+  }
+  try {
+    rows.push({ scenario: 'reference: redis-benchmark GET 4KB', figures: await redisBenchmark(redis.port, 'celery-task-meta-bench-4KB', connections, 200000) })
+    await run('reference: webdis GET 4KB', { url: `${webdis.url}/GET/celery-task-meta-bench-4KB`, pid: webdis.child.pid ?? 0 })
+    for (const label of Object.keys(sizes)) await run(`gateway: fetch view ${label}`, { url: `${gw.url}/v1/results/bench-${label}`, pid })
+    await run('gateway: fetch raw 4KB', { url: `${gw.url}/v1/results/bench-4KB/raw`, pid })
+    await run('gateway: fetch miss (404)', { url: `${gw.url}/v1/results/no-such-task`, pid })
+    const body = JSON.parse(celeryDoc('x', 4096)) as { result: unknown }
+    await run('gateway: store 4KB', {
+      url: `${gw.url}/v1/results/store-[<id>]`, method: 'PUT', idReplacement: true, pid,
+      headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state: 'SUCCESS', result: body.result, ttlSeconds: 300 })
+    })
+    process.stderr.write('wake latency…\n')
+    const wake = await wakeLatency(gw.url, client, pid, 1000)
+    const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, duration, connections, idleRssMb: idleRss, rows, wake }
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+    const stamp = report.date.replace(/[:.]/g, '-')
+    writeFileSync(new URL(`./results/${stamp}.json`, import.meta.url), JSON.stringify(report, null, 2))
+    const md = markdown(report)
+    writeFileSync(new URL(`./results/${stamp}.md`, import.meta.url), md)
+    process.stdout.write(md)
+  } finally {
+    client.disconnect()
+    await gw.stop()
+    await webdis.stop()
+    await redis.stop()
+  }
+}
+
+function markdown (r: { date: string, machine: Record<string, unknown>, duration: number, connections: number, idleRssMb: number, rows: Array<{ scenario: string, figures: Figures }>, wake: Awaited<ReturnType<typeof wakeLatency>> }): string {
+  const ref = (name: string) => r.rows.find(x => x.scenario.startsWith(`reference: ${name}`))?.figures.rps ?? NaN
+  const webdis = ref('webdis')
+  const rb = ref('redis-benchmark')
+  const lines = [
+    `Run ${r.date} — ${String(r.machine.cpus)} × ${String(r.machine.cpu)}, ${String(r.machine.memGiB)} GiB, Node ${String(r.machine.node)}; autocannon ${r.connections} connections × ${r.duration} s; everything on this one machine.`,
+    '',
+    '| Scenario | req/s | × webdis | × redis-benchmark | p50 ms | p99 ms | req per CPU-second | errors / non-2xx |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|'
+  ]
+  for (const { scenario, figures: f } of r.rows) {
+    const perCpu = f.cpuSeconds === null || f.cpuSeconds === 0 ? '—' : Math.round(f.requests / f.cpuSeconds).toString()
+    lines.push(`| ${scenario} | ${Math.round(f.rps)} | ${(f.rps / webdis).toFixed(2)} | ${(f.rps / rb).toFixed(2)} | ${f.p50} | ${f.p99} | ${perCpu} | ${f.errors} / ${f.non2xx} |`)
+  }
+  const w = r.wake
+  lines.push('', `Wake latency, PUBLISH → HTTP answer, ${w.waiters} long-poll waiters woken by one burst of SETEX+PUBLISH: p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms, max ${w.maxMs} ms; all answered: ${String(w.allReady)}.`,
+    `Gateway resident memory: ${r.idleRssMb} MB idle; ${w.rssBeforeMb} MB before and ${w.rssWithWaitersMb} MB with the ${w.waiters} waiters established (${w.rssPerThousandMb} MB per 1,000 idle waiters); Redis subscriber connections: ${w.subscriberConnections}.`, '')
+  return lines.join('\n')
+}
+
+await main()
