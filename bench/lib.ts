@@ -52,8 +52,16 @@ export async function startWebdis (redisPort: number): Promise<{ url: string, ch
   const port = await freePort()
   const conf = join(tmpdir(), `rg-bench-webdis-${port}.json`)
   writeFileSync(conf, JSON.stringify({
-    redis_host: '127.0.0.1', redis_port: redisPort, http_host: '127.0.0.1', http_port: port,
-    threads: 1, pool_size: 10, daemonize: false, database: 0, verbosity: 0, logfile: '/dev/null'
+    redis_host: '127.0.0.1',
+    redis_port: redisPort,
+    http_host: '127.0.0.1',
+    http_port: port,
+    threads: 1,
+    pool_size: 10,
+    daemonize: false,
+    database: 0,
+    verbosity: 0,
+    logfile: '/dev/null'
   }))
   const child = spawn('webdis', [conf], { stdio: 'ignore' })
   await new Promise<void>((resolve, reject) => {

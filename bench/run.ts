@@ -53,8 +53,12 @@ async function main (): Promise<void> {
     await run('gateway: fetch miss (404)', { url: `${gw.url}/v1/results/no-such-task`, pid })
     const body = JSON.parse(celeryDoc('x', 4096)) as { result: unknown }
     await run('gateway: store 4KB', {
-      url: `${gw.url}/v1/results/store-[<id>]`, method: 'PUT', idReplacement: true, pid,
-      headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state: 'SUCCESS', result: body.result, ttlSeconds: 300 })
+      url: `${gw.url}/v1/results/store-[<id>]`,
+      method: 'PUT',
+      idReplacement: true,
+      pid,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'SUCCESS', result: body.result, ttlSeconds: 300 })
     })
     process.stderr.write('wake latency…\n')
     const wake = await wakeLatency(gw.url, client, pid, 1000)
