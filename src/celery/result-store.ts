@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis'
 import { decodeMeta, DecodeError, encodeMeta, type Serializer, type DetectedFormat } from './codec.js'
 import { taskKey } from './keys.js'
+import { fastJsonView } from './fast-view.js'
 import { toMeta, toView } from './meta.js'
 import { noopObserver, type ResultObserver } from './observer.js'
 import type { ResultView, StoreRequest } from '../schemas/result.js'
@@ -47,6 +48,23 @@ export class ResultStore {
     const raw = await this.getRaw(taskId)
     if (raw === null) return null
     return this.decodeView(raw, taskId)
+  }
+
+  /**
+   * The view already serialized as JSON, or null when nothing is stored. JSON documents take the fast path
+   * (no parse of the result itself); everything else goes through decodeView.
+   */
+  async fetchJson (taskId: string): Promise<string | null> {
+    const raw = await this.getRaw(taskId)
+    if (raw === null) return null
+    if (raw[0] === 0x7b) {
+      const fast = fastJsonView(raw.toString('utf8'), taskId)
+      if (fast !== null) {
+        this.observer.fetched(fast.state)
+        return fast.json
+      }
+    }
+    return JSON.stringify(this.decodeView(raw, taskId))
   }
 
   /** Stored or published bytes → view; counts decode errors by the format that failed. */

@@ -51,10 +51,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       params: TaskIdParamsSchema,
       response: { 200: ref(ResultViewSchema), ...errors }
     }
-  }, async (req) => {
-    const view = await decoded(req.params.taskId, () => results.fetch(req.params.taskId))
-    if (view === null) throw new ResultNotFound(req.params.taskId)
-    return view
+  }, async (req, reply) => {
+    const json = await decoded(req.params.taskId, () => results.fetchJson(req.params.taskId))
+    if (json === null) throw new ResultNotFound(req.params.taskId)
+    // Already serialized (the result's JSON text is copied, not re-encoded): sent as is.
+    return reply.type('application/json; charset=utf-8').send(json)
   })
 
   app.get('/results/:taskId/raw', {

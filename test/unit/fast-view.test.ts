@@ -1,0 +1,65 @@
+import t from 'tap'
+import { decodeMeta } from '../../src/celery/codec.js'
+import { fastJsonView, topLevelMembers } from '../../src/celery/fast-view.js'
+import { toView } from '../../src/celery/meta.js'
+import { capture } from '../helpers/fixtures.js'
+
+const slow = (text: string, id: string) => {
+  const { meta, plain } = decodeMeta(Buffer.from(text))
+  return toView(meta, id, plain)
+}
+
+/** Python's json.dumps spacing, as Celery stores documents. */
+const pyJson = (v: unknown) => JSON.stringify(v, null, 1).replace(/\n\s*/g, ' ').replace(/\[ /g, '[').replace(/ \]/g, ']').replace(/\{ /g, '{').replace(/ \}/g, '}')
+
+t.test('same view as the full decode, for every captured JSON document', async t => {
+  let n = 0
+  for (const name of ['success-json', 'extended', 'progress', 'started', 'chord', 'group-saved', 'retry-final', 'expires-60', 'expires-none']) {
+    for (const k of capture(name).keys.filter(k => k.key.startsWith('celery-task-meta-'))) {
+      const text = Buffer.from(k.value_b64, 'base64').toString('utf8')
+      const fast = fastJsonView(text, 'id')
+      t.ok(fast, `${name}: fast path taken`)
+      t.same(JSON.parse(fast?.json ?? 'null'), slow(text, 'id'), name)
+      n++
+    }
+  }
+  t.ok(n >= 10)
+})
+
+t.test('same view for generated documents with awkward strings and nesting', async t => {
+  let seed = 7
+  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 }
+  const str = () => ['', 'plain', 'quote " inside', 'back\\slash\\', 'brace { [ ] }', 'unicode ünïcødé ✓', 'tab\tnew\nline', '\\"', 'comma, colon: '][Math.floor(rnd() * 9)] ?? ''
+  const value = (depth: number): unknown => {
+    const r = rnd()
+    if (depth > 3 || r < 0.3) return [1, -2.5, 1e21, true, false, null, str()][Math.floor(rnd() * 7)]
+    if (r < 0.65) return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1))
+    return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 4) }, (_, i) => [`${str()}${i}`, value(depth + 1)]))
+  }
+  for (let i = 0; i < 300; i++) {
+    const doc: Record<string, unknown> = { status: ['SUCCESS', 'PENDING', 'STARTED', 'PROGRESS'][i % 4], result: value(0), traceback: i % 5 === 0 ? str() : null, children: i % 3 === 0 ? [[['c1', null], null]] : [], date_done: i % 2 === 0 ? '2026-11-24T22:35:40.781582' : null }
+    if (i % 7 === 0) Object.assign(doc, { name: 'tasks.x', args: [value(1)], kwargs: { k: value(1) }, worker: 'w@h', retries: 2, queue: 'q' })
+    if (i % 11 === 0) doc.group_id = 'g-1'
+    doc.task_id = `t-${i}`
+    for (const text of [JSON.stringify(doc), pyJson(doc)]) {
+      const fast = fastJsonView(text, 'fallback')
+      t.ok(fast, `doc ${i}`)
+      t.same(JSON.parse(fast?.json ?? 'null'), slow(text, 'fallback'), `doc ${i}`)
+    }
+  }
+})
+
+t.test('falls back to the full path when it must', async t => {
+  const cases = {
+    failure: '{"status": "FAILURE", "result": {"exc_type": "ValueError", "exc_message": ["bad"], "exc_module": "builtins"}, "traceback": "tb", "children": [], "date_done": null, "task_id": "x"}',
+    kombuWrapper: '{"status": "SUCCESS", "result": {"__type__": "datetime", "__value__": "2026-01-01T00:00:00"}, "traceback": null, "children": [], "date_done": null, "task_id": "x"}',
+    pythonNaN: '{"status": "SUCCESS", "result": NaN, "traceback": null, "children": [], "date_done": null, "task_id": "x"}',
+    truncated: '{"status": "SUCCESS", "result": [1, 2',
+    trailing: '{"status": "SUCCESS", "result": 1} extra',
+    noStatus: '{"result": 1}',
+    escapedKey: '{"stat\\u0075s": "SUCCESS", "result": 1}',
+    notObject: '[1, 2]'
+  }
+  for (const [name, text] of Object.entries(cases)) t.equal(fastJsonView(text, 'x'), null, name)
+  t.same([...(topLevelMembers('{ "a" : [1, {"b": "}"}] , "c": "\\"" }') ?? new Map()).entries()], [['a', '[1, {"b": "}"}]'], ['c', '"\\""']])
+})
