@@ -13,6 +13,7 @@ import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import problem from './plugins/problem.js'
 import redis from './plugins/redis.js'
+import batchV1 from './routes/v1/batch.js'
 import resultsV1 from './routes/v1/results.js'
 import validation from './plugins/validation.js'
 import { allSchemas } from './schemas/index.js'
@@ -47,6 +48,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(health)
   await app.register(openapi)
   await app.register(resultsV1, { prefix: '/v1' })
+  await app.register(batchV1, { prefix: '/v1' })
   return app
 }
 

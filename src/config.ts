@@ -28,6 +28,8 @@ export const ConfigSchema = Type.Object({
   RG_RESULT_SERIALIZER: Type.Union([Type.Literal('json'), Type.Literal('msgpack')], { default: 'json', description: 'Celery\'s result_serializer used for writes (reads detect json and msgpack)' }),
   RG_WAIT_DEFAULT_SECONDS: Type.Number({ minimum: 0, default: 30, description: 'Wait timeout when the client gives none' }),
   RG_WAIT_MAX_SECONDS: Type.Number({ minimum: 0, default: 60, description: 'Longest wait a client may ask for' }),
+  RG_WAIT_MAX_WAITERS: Type.Integer({ minimum: 1, default: 10000, description: 'Most concurrent waiters per process; past it, new waits get 503 too-many-waiters' }),
+  RG_BATCH_MAX_IDS: Type.Integer({ minimum: 1, maximum: 10000, default: 1000, description: 'Most task ids in one batch read or batch wait' }),
   RG_WAIT_POLL_INTERVAL_MS: Type.Integer({ minimum: 50, default: 5000, description: 'Safety-net re-read of waited keys, in case a PUBLISH is lost' }),
   RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load (503 + Retry-After) while the event loop lags more than this; 0 = off' }),
   RG_LOAD_MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'Shed load while the V8 heap holds more than this; 0 = off' }),
@@ -113,8 +115,10 @@ function toConfig (e: ConfigEnv) {
     wait: {
       defaultSeconds: e.RG_WAIT_DEFAULT_SECONDS,
       maxSeconds: e.RG_WAIT_MAX_SECONDS,
-      pollIntervalMs: e.RG_WAIT_POLL_INTERVAL_MS
+      pollIntervalMs: e.RG_WAIT_POLL_INTERVAL_MS,
+      maxWaiters: e.RG_WAIT_MAX_WAITERS
     },
+    batch: { maxIds: e.RG_BATCH_MAX_IDS },
     load: {
       maxEventLoopDelayMs: e.RG_LOAD_MAX_EVENT_LOOP_DELAY_MS,
       maxHeapUsedBytes: e.RG_LOAD_MAX_HEAP_USED_BYTES,

@@ -17,6 +17,7 @@ export const PROBLEM_TYPES = {
   RG_REDIS_UNAVAILABLE: { slug: 'redis-unavailable', title: 'Redis unavailable', status: 503 },
   RG_SHUTTING_DOWN: { slug: 'shutting-down', title: 'Shutting down', status: 503 },
   RG_OVERLOADED: { slug: 'overloaded', title: 'Overloaded', status: 503 },
+  RG_TOO_MANY_WAITERS: { slug: 'too-many-waiters', title: 'Too many waiters', status: 503 },
   RG_INTERNAL: { slug: 'internal', title: 'Internal error', status: 500 }
 } as const
 
@@ -41,3 +42,5 @@ export const ShuttingDown = createError(
 export const InvalidRequest = createError<[string]>('RG_INVALID_REQUEST', '%s', 400)
 export const Overloaded = createError<[string]>(
   'RG_OVERLOADED', 'The gateway is overloaded (%s over its limit); retry shortly or on another instance', 503)
+export const TooManyWaiters = createError<[number]>(
+  'RG_TOO_MANY_WAITERS', 'This gateway already holds its maximum of %d waiters; retry shortly or on another instance', 503)

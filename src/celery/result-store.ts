@@ -56,7 +56,18 @@ export class ResultStore {
    */
   async fetchJson (taskId: string): Promise<string | null> {
     const raw = await this.getRaw(taskId)
-    if (raw === null) return null
+    return raw === null ? null : this.viewJson(raw, taskId)
+  }
+
+  /** Stored values of many tasks in one round trip (MGET); null where nothing is stored. */
+  async getRawMany (taskIds: string[]): Promise<Array<Buffer | null>> {
+    const raws = await this.redis.mgetBuffer(...taskIds.map(id => this.key(id)))
+    for (const raw of raws) if (raw !== null) this.observer.payload('read', raw.length)
+    return raws
+  }
+
+  /** Stored bytes → the serialized view; throws DecodeError like decodeView. */
+  viewJson (raw: Buffer, taskId: string): string {
     if (raw[0] === 0x7b) {
       const fast = fastJsonView(raw.toString('utf8'), taskId)
       if (fast !== null) {

@@ -29,6 +29,7 @@ export class Waiter {
   readonly #subscriber: Redis
   readonly #pollIntervalMs: number
   readonly #listeners = new Map<string, Set<Listener>>()
+  #waiters = 0
   readonly #subscribing = new Map<string, Promise<unknown>>()
   #reconnected = false
   #ready: Promise<void> | undefined
@@ -51,9 +52,7 @@ export class Waiter {
 
   /** Number of waiters and of channels subscribed (for metrics and leak tests). */
   get stats (): { waiters: number, channels: number } {
-    let waiters = 0
-    for (const set of this.#listeners.values()) waiters += set.size
-    return { waiters, channels: this.#listeners.size }
+    return { waiters: this.#waiters, channels: this.#listeners.size }
   }
 
   /** Ends every wait now with outcome 'interrupted' (graceful shutdown). */
@@ -128,6 +127,7 @@ export class Waiter {
       this.#listeners.set(channel, set)
     }
     set.add(l)
+    this.#waiters++
   }
 
   /**
@@ -164,8 +164,8 @@ export class Waiter {
 
   #remove (channel: string, l: Listener): void {
     const set = this.#listeners.get(channel)
-    if (set === undefined) return
-    set.delete(l)
+    if (set === undefined || !set.delete(l)) return
+    this.#waiters--
     if (set.size > 0) return
     this.#listeners.delete(channel)
     this.#subscribing.delete(channel)

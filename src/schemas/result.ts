@@ -1,5 +1,5 @@
 /** The language-neutral view of a Celery result, and the bodies of store / expire / wait. */
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Nullable, ref, TaskIdSchema } from './common.js'
 
 /** Celery's built-in states, plus custom ones (`update_state(state='PROGRESS')`) in upper case. */
@@ -103,5 +103,48 @@ export const WaitResponseSchema = Type.Object({
 }, { $id: 'WaitResponse' })
 export type WaitResponse = Static<typeof WaitResponseSchema>
 
-export const sharedSchemas = [StateSchema, ErrorInfoSchema, ResultViewSchema, StoreRequestSchema,
+export const sharedSchemas: TSchema[] = [StateSchema, ErrorInfoSchema, ResultViewSchema, StoreRequestSchema,
   StoreResponseSchema, ExpireRequestSchema, ExpireResponseSchema, WaitResponseSchema]
+
+const TaskIdListSchema = Type.Array(ref(TaskIdSchema), {
+  minItems: 1, maxItems: 10000, uniqueItems: true, description: 'Distinct task ids; at most RG_BATCH_MAX_IDS'
+})
+
+export const BatchGetRequestSchema = Type.Object({
+  taskIds: TaskIdListSchema
+}, { $id: 'BatchGetRequest', additionalProperties: false })
+
+export const BatchItemErrorSchema = Type.Object({
+  code: Type.String({ description: 'RG_UNSUPPORTED_SERIALIZER or RG_UNDECODABLE_RESULT' }),
+  detail: Type.String()
+}, { $id: 'BatchItemError' })
+
+export const BatchGetResponseSchema = Type.Object({
+  results: Type.Array(Type.Object({
+    taskId: Type.String(),
+    found: Type.Boolean({ description: 'false when nothing is stored (Celery would say PENDING)' }),
+    result: Type.Union([ref(ResultViewSchema), Type.Null()]),
+    error: Type.Union([ref(BatchItemErrorSchema), Type.Null()], { description: 'Set when the stored value cannot be read' })
+  }), { description: 'One entry per requested id, in request order' })
+}, { $id: 'BatchGetResponse' })
+
+export const BatchWaitRequestSchema = Type.Object({
+  taskIds: TaskIdListSchema,
+  mode: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('any')], {
+    description: 'all (default): answer when every result is ready; any: when the first one is'
+  })),
+  timeoutSeconds: Type.Optional(Type.Number({ minimum: 0, description: 'Capped at RG_WAIT_MAX_SECONDS' }))
+}, { $id: 'BatchWaitRequest', additionalProperties: false })
+
+export const BatchWaitResponseSchema = Type.Object({
+  timedOut: Type.Boolean({ description: 'true when the timeout elapsed before the condition (all / any) held' }),
+  interrupted: Type.Boolean(),
+  results: Type.Array(Type.Object({
+    taskId: Type.String(),
+    state: Type.String({ description: 'Current state; PENDING when nothing is stored' }),
+    ready: Type.Boolean(),
+    result: Type.Union([ref(ResultViewSchema), Type.Null()], { description: 'null when nothing is stored' })
+  }), { description: 'One entry per requested id, in request order' })
+}, { $id: 'BatchWaitResponse' })
+
+sharedSchemas.push(BatchGetRequestSchema, BatchItemErrorSchema, BatchGetResponseSchema, BatchWaitRequestSchema, BatchWaitResponseSchema)

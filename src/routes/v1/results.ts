@@ -4,28 +4,19 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { DecodeError, detectFormat } from '../../celery/codec.js'
+import { detectFormat } from '../../celery/codec.js'
+import { waitForResult } from '../../celery/wait-result.js'
 import type { ResultStore } from '../../celery/result-store.js'
-import { InvalidRequest, ResultFinal, ResultNotFound, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+import { InvalidRequest, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+import { clientGone, decoded } from './shared.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
 import { problemResponse as problem } from '../../schemas/problem.js'
 import {
   ExpireRequestSchema, ExpireResponseSchema, ResultViewSchema, StoreRequestSchema, StoreResponseSchema,
-  WaitQuerySchema, WaitResponseSchema, type ResultView, type StoreRequest
+  WaitQuerySchema, WaitResponseSchema, type StoreRequest
 } from '../../schemas/result.js'
 
 const EXCEPTION_STATES = new Set(['FAILURE', 'RETRY', 'REVOKED'])
-
-/** Maps codec errors to problems: pickle/yaml are named, garbage is "undecodable". */
-async function decoded<T> (taskId: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (err) {
-    if (!(err instanceof DecodeError)) throw err
-    if (err.format === 'pickle' || err.format === 'yaml') throw new UnsupportedSerializer(taskId, err.format)
-    throw new UndecodableResult(taskId, err.message)
-  }
-}
 
 function checkStoreBody (body: StoreRequest): void {
   if (body.error !== undefined && body.result !== undefined) {
@@ -102,25 +93,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { taskId } = req.params
     const { wait } = app.settings
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
-    const gone = new AbortController()
-    reply.raw.on('close', () => { if (!reply.raw.writableEnded) gone.abort() })
-    const { value, outcome, wokeAt } = await app.waiter.wait<ResultView | null>({
-      channel: results.key(taskId),
-      read: () => decoded(taskId, () => results.fetch(taskId)),
-      fromMessage: (payload) => {
-        try { return results.decodeView(payload, taskId) } catch { return undefined }
-      },
-      isReady: (v) => v?.ready === true,
-      timeoutMs,
-      signal: gone.signal
-    })
-    results.observer.waited(outcome, wokeAt === null ? null : Number(process.hrtime.bigint() - wokeAt) / 1e9)
-    return {
-      timedOut: outcome === 'timeout',
-      interrupted: outcome === 'interrupted',
-      state: value?.state ?? 'PENDING',
-      result: value ?? null
-    }
+    if (app.waiter.stats.waiters >= wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
+    return await decoded(taskId, () => waitForResult(results, app.waiter, taskId, timeoutMs, clientGone(reply)))
   })
 
   app.put('/results/:taskId', {

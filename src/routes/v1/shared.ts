@@ -1,0 +1,22 @@
+/** Helpers shared by the /v1 route files: client-disconnect signal, codec errors → problems. */
+import type { FastifyReply } from 'fastify'
+import { DecodeError } from '../../celery/codec.js'
+import { UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+
+/** Aborted when the client goes away before its answer was sent (long-polls release at once). */
+export function clientGone (reply: FastifyReply): AbortSignal {
+  const gone = new AbortController()
+  reply.raw.on('close', () => { if (!reply.raw.writableEnded) gone.abort() })
+  return gone.signal
+}
+
+/** Maps codec errors to problems: pickle/yaml are named, garbage is "undecodable". */
+export async function decoded<T> (taskId: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err
+    if (err.format === 'pickle' || err.format === 'yaml') throw new UnsupportedSerializer(taskId, err.format)
+    throw new UndecodableResult(taskId, err.message)
+  }
+}
