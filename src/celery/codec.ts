@@ -30,6 +30,8 @@ export interface CeleryMeta {
 
 export class DecodeError extends Error {
   readonly format: DetectedFormat
+  /** The task whose value failed, when known. */
+  taskId: string | undefined
   override name = 'DecodeError'
   constructor (format: DetectedFormat, message: string) {
     super(message)

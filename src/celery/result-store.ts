@@ -85,7 +85,10 @@ export class ResultStore {
       this.observer.fetched(meta.status)
       return toView(meta, taskId, plain)
     } catch (err) {
-      if (err instanceof DecodeError) this.observer.decodeError(err.format)
+      if (err instanceof DecodeError) {
+        err.taskId = taskId
+        this.observer.decodeError(err.format)
+      }
       throw err
     }
   }

@@ -25,3 +25,37 @@ export async function waitForResult (store: ResultStore, waiter: Waiter, taskId:
     result: value ?? null
   }
 }
+
+export interface ManyResult {
+  timedOut: boolean
+  interrupted: boolean
+  results: Array<{ taskId: string, state: string, ready: boolean, result: ResultView | null }>
+}
+
+/**
+ * Waits for several tasks over the shared subscriber: `all` answers when every result is ready, `any` at the
+ * first ready one (the other waits are released at once). One timeout for the lot.
+ */
+export async function waitForMany (store: ResultStore, waiter: Waiter, taskIds: string[], mode: 'all' | 'any', timeoutMs: number, signal?: AbortSignal): Promise<ManyResult> {
+  const done = new AbortController()
+  const stop = (): void => done.abort()
+  signal?.addEventListener('abort', stop, { once: true })
+  const waits = taskIds.map(id => waitForResult(store, waiter, id, timeoutMs, done.signal))
+  try {
+    if (mode === 'any') {
+      // The first answer is a ready result, a timeout or a shutdown: either way the others stop now.
+      await Promise.race(waits)
+      done.abort()
+    }
+    const answers = await Promise.all(waits)
+    const ready = answers.filter(a => a.result?.ready === true).length
+    return {
+      timedOut: mode === 'all' ? ready < answers.length : ready === 0,
+      interrupted: answers.some(a => a.interrupted),
+      results: answers.map((a, i) => ({ taskId: taskIds[i] ?? '', state: a.state, ready: a.result?.ready === true, result: a.result }))
+    }
+  } finally {
+    done.abort()
+    signal?.removeEventListener('abort', stop)
+  }
+}

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DecodeError } from '../../celery/codec.js'
-import { waitForResult } from '../../celery/wait-result.js'
+import { waitForMany } from '../../celery/wait-result.js'
 import { InvalidRequest, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
 import { ref } from '../../schemas/common.js'
 import { problemResponse as problem } from '../../schemas/problem.js'
@@ -68,26 +68,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     checkSize(taskIds)
     if (waiter.stats.waiters + taskIds.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
     const timeoutMs = Math.min(req.body.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
-    const done = new AbortController()
-    const gone = clientGone(reply)
-    gone.addEventListener('abort', () => done.abort(), { once: true })
-    const waits = taskIds.map(id => decoded(id, () => waitForResult(results, waiter, id, timeoutMs, done.signal)))
-    try {
-      if (mode === 'any') {
-        // The first answer is a ready result, a timeout, or a shutdown: either way the others stop now.
-        await Promise.race(waits)
-        done.abort()
-      }
-      const answers = await Promise.all(waits)
-      const ready = answers.filter(a => a.result?.ready === true).length
-      return {
-        timedOut: mode === 'all' ? ready < answers.length : ready === 0,
-        interrupted: answers.some(a => a.interrupted),
-        results: answers.map((a, i) => ({ taskId: taskIds[i] ?? '', state: a.state, ready: a.result?.ready === true, result: a.result }))
-      }
-    } finally {
-      done.abort()
-    }
+    return await decoded('(batch)', () => waitForMany(results, waiter, taskIds, mode, timeoutMs, clientGone(reply)))
   })
 }
 

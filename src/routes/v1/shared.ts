@@ -16,7 +16,8 @@ export async function decoded<T> (taskId: string, work: () => Promise<T>): Promi
     return await work()
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err
-    if (err.format === 'pickle' || err.format === 'yaml') throw new UnsupportedSerializer(taskId, err.format)
-    throw new UndecodableResult(taskId, err.message)
+    const id = err.taskId ?? taskId
+    if (err.format === 'pickle' || err.format === 'yaml') throw new UnsupportedSerializer(id, err.format)
+    throw new UndecodableResult(id, err.message)
   }
 }
