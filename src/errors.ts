@@ -8,6 +8,7 @@ import createError from '@fastify/error'
 export const PROBLEM_TYPES = {
   RG_INVALID_REQUEST: { slug: 'invalid-request', title: 'Invalid request', status: 400 },
   RG_RESULT_NOT_FOUND: { slug: 'result-not-found', title: 'Result not found', status: 404 },
+  RG_GROUP_NOT_FOUND: { slug: 'group-not-found', title: 'Group not found', status: 404 },
   RG_ROUTE_NOT_FOUND: { slug: 'route-not-found', title: 'Route not found', status: 404 },
   RG_RESULT_FINAL: { slug: 'result-final', title: 'Result already final', status: 409 },
   RG_PAYLOAD_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large', status: 413 },
@@ -25,6 +26,8 @@ export type ProblemCode = keyof typeof PROBLEM_TYPES
 
 export const ResultNotFound = createError<[string]>(
   'RG_RESULT_NOT_FOUND', 'No result is stored for task %s (Celery would report it as PENDING)', 404)
+export const GroupNotFound = createError<[string]>(
+  'RG_GROUP_NOT_FOUND', 'No saved group and no chord counters for group %s (GroupResult.save() stores a group)', 404)
 export const RouteNotFound = createError<[string, string]>(
   'RG_ROUTE_NOT_FOUND', 'No route for %s %s', 404)
 export const ResultFinal = createError<[string]>(

@@ -59,8 +59,8 @@ function inflateIfCompressed (buf: Buffer): Buffer {
   return buf
 }
 
-/** Decodes a stored value; throws DecodeError naming the format for pickle, yaml and garbage. */
-export function decodeMeta (stored: Buffer): { meta: CeleryMeta, format: Serializer, plain: boolean } {
+/** Decodes any stored Celery document (result or group); throws DecodeError naming pickle, yaml, garbage. */
+export function decodeDocument (stored: Buffer): { doc: unknown, format: Serializer, buf: Buffer } {
   let buf: Buffer
   try {
     buf = inflateIfCompressed(stored)
@@ -84,6 +84,12 @@ export function decodeMeta (stored: Buffer): { meta: CeleryMeta, format: Seriali
   } else {
     throw new DecodeError(format, format === 'unknown' ? 'unrecognised serializer' : `${format} payload`)
   }
+  return { doc, format, buf }
+}
+
+/** Decodes a stored result; throws DecodeError naming the format for pickle, yaml and garbage. */
+export function decodeMeta (stored: Buffer): { meta: CeleryMeta, format: Serializer, plain: boolean } {
+  const { doc, format, buf } = decodeDocument(stored)
   if (!isMeta(doc)) throw new DecodeError(format, 'not a Celery result document (no "status")')
   // JSON without kombu's typed wrappers needs no conversion walk; msgpack may hold binary values.
   const plain = format === 'msgpack' || buf.includes('"__type__"')

@@ -29,3 +29,9 @@ export function groupKey (prefix: string, groupId: string): string {
 export function isValidId (id: string): boolean {
   return ID.test(id)
 }
+
+/** Celery's chord bookkeeping for a group (Redis backend): `.t` total, `.s` sorted set / `.j` list of parts. */
+export function chordKeys (prefix: string, groupId: string): { total: string, zset: string, list: string } {
+  const base = groupKey(prefix, groupId)
+  return { total: `${base}.t`, zset: `${base}.s`, list: `${base}.j` }
+}

@@ -21,6 +21,7 @@ export default fp(async (app) => {
       },
       tags: [
         { name: 'results', description: 'Store, fetch, wait for, expire and forget Celery task results' },
+        { name: 'groups', description: 'Progress of Celery groups and chords' },
         { name: 'probes', description: 'Kubernetes liveness and readiness' }
       ]
     },

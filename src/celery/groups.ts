@@ -1,0 +1,80 @@
+/**
+ * Group and chord progress: reads `celery-taskset-meta-<id>` as GroupResult.save() writes it, the state of
+ * each child, and Celery's chord counters (`.t` total, `.s`/`.j` parts done) while a chord is running.
+ * @see celery/backends/base.py (_save_group, _restore_group), celery/backends/redis.py (on_chord_part_return)
+ */
+import { decodeDocument, DecodeError } from './codec.js'
+import { chordKeys, groupKey } from './keys.js'
+import { childIds } from './meta.js'
+import type { ResultStore } from './result-store.js'
+import type { GroupView } from '../schemas/group.js'
+
+export interface ChildState { taskId: string, state: string, ready: boolean }
+
+/** Counts and the overall verdict from each child's state. */
+export function summarize (groupId: string, saved: boolean, children: ChildState[], chord: GroupView['chord']): GroupView {
+  const states: Record<string, number> = {}
+  for (const c of children) states[c.state] = (states[c.state] ?? 0) + 1
+  const completed = states.SUCCESS ?? 0
+  const failed = states.FAILURE ?? 0
+  const ready = children.filter(c => c.ready).length
+  return {
+    groupId,
+    saved,
+    total: children.length,
+    completed,
+    failed,
+    ready,
+    allReady: children.length > 0 && ready === children.length,
+    successful: children.length > 0 && completed === children.length,
+    states,
+    children,
+    chord
+  }
+}
+
+export class GroupReader {
+  readonly #store: ResultStore
+
+  constructor (store: ResultStore) {
+    this.#store = store
+  }
+
+  /** The child task ids of a saved group, or null when the group was not saved (or has expired). */
+  async childIds (groupId: string): Promise<string[] | null> {
+    const prefix = this.#store.options.keyPrefix
+    const raw = await this.#store.redis.getBuffer(groupKey(prefix, groupId))
+    if (raw === null) return null
+    const { doc } = decodeDocument(raw)
+    const result = (doc as { result?: unknown } | null)?.result
+    if (!Array.isArray(result)) throw new DecodeError('json', 'not a Celery group document (no "result" tuple)')
+    return childIds([result])
+  }
+
+  /** Chord progress while Celery's counters exist (they are deleted when the chord body runs). */
+  async chord (groupId: string): Promise<GroupView['chord']> {
+    const keys = chordKeys(this.#store.options.keyPrefix, groupId)
+    const res = await this.#store.redis.pipeline().get(keys.total).zcard(keys.zset).llen(keys.list).exec()
+    const value = (i: number): number => {
+      const [err, v] = res?.[i] ?? [null, null]
+      return err === null && v !== null ? Number(v) : 0
+    }
+    const total = value(0)
+    if (total === 0) return null
+    return { total, completed: Math.max(value(1), value(2)) }
+  }
+
+  /** Current progress, or null when neither a saved group nor chord counters exist. */
+  async read (groupId: string): Promise<GroupView | null> {
+    const [ids, chord] = await Promise.all([this.childIds(groupId), this.chord(groupId)])
+    if (ids === null && chord === null) return null
+    const raws = ids === null || ids.length === 0 ? [] : await this.#store.getRawMany(ids)
+    const children = (ids ?? []).map((taskId, i) => {
+      const raw = raws[i]
+      if (raw === null || raw === undefined) return { taskId, state: 'PENDING', ready: false }
+      const view = this.#store.decodeView(raw, taskId)
+      return { taskId, state: view.state, ready: view.ready }
+    })
+    return summarize(groupId, ids !== null, children, chord)
+  }
+}

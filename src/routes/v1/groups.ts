@@ -1,0 +1,60 @@
+/** /v1/groups/{groupId}: progress of a saved Celery group (and its chord), and waiting for all of it. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { GroupReader, summarize } from '../../celery/groups.js'
+import { waitForMany } from '../../celery/wait-result.js'
+import { GroupNotFound, TooManyWaiters } from '../../errors.js'
+import { ref, TaskIdSchema } from '../../schemas/common.js'
+import { GroupViewSchema, GroupWaitResponseSchema } from '../../schemas/group.js'
+import { problemResponse as problem } from '../../schemas/problem.js'
+import { WaitQuerySchema } from '../../schemas/result.js'
+import { clientGone, decoded } from './shared.js'
+
+const ParamsSchema = Type.Object({ groupId: ref(TaskIdSchema) })
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const groups = new GroupReader(app.results)
+  const { wait } = app.settings
+  const errors = { 400: problem, 404: problem, 422: problem, 503: problem }
+
+  app.get('/groups/:groupId', {
+    schema: {
+      tags: ['groups'],
+      summary: 'Progress of a group or chord',
+      description: 'Reads celery-taskset-meta-<groupId> (written by GroupResult.save()) and each child\'s ' +
+        'state, plus Celery\'s chord counters while a chord runs. 404 when neither exists.',
+      params: ParamsSchema,
+      response: { 200: ref(GroupViewSchema), ...errors }
+    }
+  }, async (req) => {
+    const { groupId } = req.params
+    const view = await decoded(groupId, () => groups.read(groupId))
+    if (view === null) throw new GroupNotFound(groupId)
+    return view
+  })
+
+  app.get('/groups/:groupId/wait', {
+    schema: {
+      tags: ['groups'],
+      summary: 'Wait until every child of a saved group is ready',
+      params: ParamsSchema,
+      querystring: WaitQuerySchema,
+      response: { 200: ref(GroupWaitResponseSchema), ...errors }
+    }
+  }, async (req, reply) => {
+    const { groupId } = req.params
+    const ids = await decoded(groupId, () => groups.childIds(groupId))
+    if (ids === null) throw new GroupNotFound(groupId)
+    if (app.waiter.stats.waiters + ids.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
+    const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
+    const many = await decoded(groupId, () => waitForMany(app.results, app.waiter, ids, 'all', timeoutMs, clientGone(reply)))
+    const chord = await groups.chord(groupId)
+    return {
+      timedOut: many.timedOut,
+      interrupted: many.interrupted,
+      group: summarize(groupId, true, many.results.map(r => ({ taskId: r.taskId, state: r.state, ready: r.ready })), chord)
+    }
+  })
+}
+
+export default routes
