@@ -14,6 +14,7 @@ import openapi from './plugins/openapi.js'
 import problem from './plugins/problem.js'
 import redis from './plugins/redis.js'
 import batchV1 from './routes/v1/batch.js'
+import eventsV1 from './routes/v1/events.js'
 import groupsV1 from './routes/v1/groups.js'
 import resultsV1 from './routes/v1/results.js'
 import validation from './plugins/validation.js'
@@ -51,6 +52,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(resultsV1, { prefix: '/v1' })
   await app.register(batchV1, { prefix: '/v1' })
   await app.register(groupsV1, { prefix: '/v1' })
+  await app.register(eventsV1, { prefix: '/v1' })
   return app
 }
 

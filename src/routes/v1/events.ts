@@ -1,0 +1,91 @@
+/**
+ * GET /v1/results/{taskId}/events: Server-Sent Events of every state change (PENDING → STARTED → PROGRESS …
+ * → SUCCESS/FAILURE/REVOKED) until a ready state, the timeout or shutdown; heartbeats keep proxies from
+ * closing the stream. Event ids are a digest of the stored document, so a client reconnecting with
+ * Last-Event-ID is not sent the state it already has.
+ */
+import { createHash } from 'node:crypto'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { TooManyWaiters } from '../../errors.js'
+import { TaskIdParamsSchema } from '../../schemas/common.js'
+import { problemResponse as problem } from '../../schemas/problem.js'
+import type { ResultView } from '../../schemas/result.js'
+import { clientGone, decoded } from './shared.js'
+
+const HEARTBEAT_MS = 15_000
+
+interface Snapshot { id: string, view: ResultView | null }
+
+const digest = (raw: Buffer | null): string => raw === null ? 'none' : createHash('sha1').update(raw).digest('hex').slice(0, 16)
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const { results, waiter } = app
+  const { wait } = app.settings
+
+  app.get('/results/:taskId/events', {
+    schema: {
+      tags: ['results'],
+      summary: 'Stream state changes as Server-Sent Events',
+      description: 'Events: `state` (data: the ResultView, or null while nothing is stored; id: a digest of the ' +
+        'stored document) for the current state and every change, then `end` (data: {"reason": "ready" | ' +
+        '"timeout" | "interrupted"}). Comment lines every 15 s keep the connection alive. A Last-Event-ID ' +
+        'equal to the current state\'s id skips that first event.',
+      params: TaskIdParamsSchema,
+      querystring: Type.Object({ timeoutSeconds: Type.Optional(Type.Number({ minimum: 0, description: 'Capped at RG_WAIT_MAX_SECONDS' })) }),
+      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 64 })) }),
+      response: {
+        200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        400: problem,
+        422: problem,
+        503: problem
+      }
+    }
+  }, async (req, reply) => {
+    const { taskId } = req.params
+    if (waiter.stats.waiters >= wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
+    const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
+    const snapshot = (raw: Buffer | null): Snapshot => ({ id: digest(raw), view: raw === null ? null : results.decodeView(raw, taskId) })
+    // Read once before committing to a stream, so an unreadable value is still a problem+json answer.
+    const first = await decoded(taskId, async () => snapshot(await results.getRaw(taskId)))
+    const gone = clientGone(reply)
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' })
+    const write = (chunk: string): void => { if (!res.writableEnded) res.write(chunk) }
+    let last = req.headers['last-event-id'] ?? ''
+    const emit = (s: Snapshot): boolean => {
+      if (s.id !== last) {
+        last = s.id
+        write(`event: state\nid: ${s.id}\ndata: ${JSON.stringify(s.view)}\n\n`)
+      }
+      return s.view?.ready === true
+    }
+    const heartbeat = setInterval(() => write(': heartbeat\n\n'), HEARTBEAT_MS)
+    try {
+      let outcome: string = 'ready'
+      if (!emit(first)) {
+        ({ outcome } = await waiter.wait<Snapshot>({
+          channel: results.key(taskId),
+          read: async () => snapshot(await results.getRaw(taskId)),
+          fromMessage: (payload) => {
+            try { return snapshot(payload) } catch { return undefined }
+          },
+          isReady: emit,
+          timeoutMs,
+          signal: gone
+        }))
+      }
+      results.observer.waited(outcome === 'ready' ? 'ready' : outcome as 'timeout' | 'cancelled' | 'interrupted', null)
+      if (outcome !== 'cancelled') write(`event: end\ndata: ${JSON.stringify({ reason: outcome })}\n\n`)
+    } catch (err) {
+      req.log.warn({ err }, 'event stream ended by an error')
+      write(`event: end\ndata: ${JSON.stringify({ reason: 'error' })}\n\n`)
+    } finally {
+      clearInterval(heartbeat)
+      res.end()
+    }
+  })
+}
+
+export default routes
