@@ -61,7 +61,9 @@ t.test('/metrics: names, types, and values that move', async t => {
   await redis.set(`${app.settings.redis.keyPrefix}celery-task-meta-pk`, Buffer.from('8004', 'hex'))
   await app.inject('/v1/results/pk')
   const waiting = app.inject('/v1/results/woken/wait?timeoutSeconds=10')
-  while (app.waiter.stats.waiters === 0) await new Promise(resolve => setTimeout(resolve, 5))
+  // Publish only once the gateway is subscribed, so the answer comes from the wake-up, not the first read.
+  const channel = `${app.settings.redis.keyPrefix}celery-task-meta-woken`
+  while ((await redis.pubsub('NUMSUB', channel) as [string, number])[1] === 0) await new Promise(resolve => setTimeout(resolve, 5))
   const mid = await scrape()
   t.equal(mid.values.get('result_gateway_waiters'), 1)
   t.equal(mid.values.get('result_gateway_pubsub_subscriptions'), 1)
