@@ -1,7 +1,8 @@
 /**
  * npm run bench: one run, one machine, the gateway side by side with its references on the same Redis and
  * the same preloaded keys — redis-benchmark GET (the floor) and webdis GET (an HTTP gateway in C).
- * Writes bench/results/<timestamp>.{json,md}. Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50).
+ * Writes bench/results/<timestamp>.{json,md}. Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50),
+ * BENCH_WAITERS (10000).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -24,6 +25,29 @@ function celeryDoc (taskId: string, bytes: number): string {
   return doc
 }
 
+/** One batchGet of 1,000 ids against 1,000 single GETs (50 at a time), each repeated; mean wall time. */
+async function compareBatch (base: string, ids: string[]): Promise<{ batchMs: number, singlesMs: number }> {
+  const time = async (fn: () => Promise<unknown>): Promise<number> => {
+    const t0 = performance.now()
+    await fn()
+    return performance.now() - t0
+  }
+  const batch = () => fetch(`${base}/v1/results:batchGet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ taskIds: ids }) }).then(r => r.arrayBuffer())
+  const singles = async () => {
+    const queue = [...ids]
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      for (let id = queue.pop(); id !== undefined; id = queue.pop()) await fetch(`${base}/v1/results/${id}`).then(r => r.arrayBuffer())
+    }))
+  }
+  let batchMs = 0
+  let singlesMs = 0
+  for (let i = 0; i < 10; i++) {
+    batchMs += await time(batch)
+    singlesMs += await time(singles)
+  }
+  return { batchMs: Number((batchMs / 10).toFixed(1)), singlesMs: Number((singlesMs / 10).toFixed(1)) }
+}
+
 function rssMb (pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return Math.round(Number(m?.[1] ?? 0) / 1024)
@@ -36,6 +60,10 @@ async function main (): Promise<void> {
   for (const [label, bytes] of Object.entries(sizes)) {
     await client.set(`celery-task-meta-bench-${label}`, celeryDoc(`bench-${label}`, bytes))
   }
+  const batchIds = Array.from({ length: 1000 }, (_, i) => `batch-${i}`)
+  const load = client.pipeline()
+  for (const id of batchIds) load.set(`celery-task-meta-${id}`, celeryDoc(id, 200))
+  await load.exec()
   const gw = await startGateway(redis.url, { RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' })
   const webdis = await startWebdis(redis.port)
   const pid = gw.child.pid ?? 0
@@ -60,9 +88,18 @@ async function main (): Promise<void> {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ state: 'SUCCESS', result: body.result, ttlSeconds: 300 })
     })
+    await run('gateway: batchGet 100 ids (200 B each)', {
+      url: `${gw.url}/v1/results:batchGet`,
+      method: 'POST',
+      pid,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ taskIds: batchIds.slice(0, 100) })
+    })
+    process.stderr.write('batch of 1,000 vs 1,000 single fetches…\n')
+    const batchVsSingles = await compareBatch(gw.url, batchIds)
     process.stderr.write('wake latency…\n')
-    const wake = await wakeLatency(gw.url, client, pid, 1000)
-    const report = { date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, duration, connections, idleRssMb: idleRss, rows, wake }
+    const wake = await wakeLatency(gw.url, client, pid, Number(process.env.BENCH_WAITERS ?? 10000))
+    const report = { batchVsSingles, date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, duration, connections, idleRssMb: idleRss, rows, wake }
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     const stamp = report.date.replace(/[:.]/g, '-')
     writeFileSync(new URL(`./results/${stamp}.json`, import.meta.url), JSON.stringify(report, null, 2))
@@ -77,7 +114,7 @@ async function main (): Promise<void> {
   }
 }
 
-function markdown (r: { date: string, machine: Record<string, unknown>, duration: number, connections: number, idleRssMb: number, rows: Array<{ scenario: string, figures: Figures }>, wake: Awaited<ReturnType<typeof wakeLatency>> }): string {
+function markdown (r: { batchVsSingles: { batchMs: number, singlesMs: number }, date: string, machine: Record<string, unknown>, duration: number, connections: number, idleRssMb: number, rows: Array<{ scenario: string, figures: Figures }>, wake: Awaited<ReturnType<typeof wakeLatency>> }): string {
   const ref = (name: string) => r.rows.find(x => x.scenario.startsWith(`reference: ${name}`))?.figures.rps ?? NaN
   const webdis = ref('webdis')
   const rb = ref('redis-benchmark')
@@ -92,8 +129,12 @@ function markdown (r: { date: string, machine: Record<string, unknown>, duration
     lines.push(`| ${scenario} | ${Math.round(f.rps)} | ${(f.rps / webdis).toFixed(2)} | ${(f.rps / rb).toFixed(2)} | ${f.p50} | ${f.p99} | ${perCpu} | ${f.errors} / ${f.non2xx} |`)
   }
   const w = r.wake
-  lines.push('', `Wake latency, PUBLISH → HTTP answer, ${w.waiters} long-poll waiters woken by one burst of SETEX+PUBLISH: p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms, max ${w.maxMs} ms; all answered: ${String(w.allReady)}.`,
-    `Gateway resident memory: ${r.idleRssMb} MB idle; ${w.rssBeforeMb} MB before and ${w.rssWithWaitersMb} MB with the ${w.waiters} waiters established (${w.rssPerThousandMb} MB per 1,000 idle waiters); Redis subscriber connections: ${w.subscriberConnections}.`, '')
+  lines.push('', `Batch read of 1,000 ids: ${r.batchVsSingles.batchMs} ms per batchGet request vs ${r.batchVsSingles.singlesMs} ms for 1,000 single fetches (50 concurrent), mean of 10.`)
+  lines.push('', `Waiting at scale, ${w.waiters} long-poll waiters on one gateway process, ${w.subscriberConnections} Redis subscriber connection(s); all answered: ${String(w.allReady)}.`,
+    '', '| Wake latency, PUBLISH → HTTP answer | p50 ms | p99 ms | max ms |', '|---|---:|---:|---:|',
+    `| paced: 200 results one at a time | ${w.paced.p50} | ${w.paced.p99} | ${w.paced.max} |`,
+    `| burst: ${w.burst.size} results in one pipeline | ${w.burst.p50} | ${w.burst.p99} | ${w.burst.max} |`,
+    '', `Gateway resident memory: ${r.idleRssMb} MB idle at start; ${w.rssBeforeMb} MB after the HTTP scenarios, ${w.rssWithWaitersMb} MB with the ${w.waiters} waiters established (${w.rssPerThousandMb} MB per 1,000 idle waiters).`, '')
   return lines.join('\n')
 }
 

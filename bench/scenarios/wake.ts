@@ -1,6 +1,8 @@
 /**
- * Wake latency: N long-poll waiters on distinct tasks, then one burst of Celery-style SETEX + PUBLISH; each
- * waiter's latency is its answer's arrival minus the moment its PUBLISH was sent.
+ * Waiting at scale: N long-poll waiters on distinct tasks over one gateway process, then
+ *  - paced: 200 Celery-style SETEX + PUBLISH one at a time, each awaited: latency PUBLISH → HTTP answer;
+ *  - burst: 1,000 SETEX + PUBLISH in one pipeline while the rest keep waiting: latency of each answer.
+ * Reports resident memory before/after establishing the waiters and the Redis subscriber connections used.
  */
 import { request, Agent } from 'node:http'
 import { readFileSync } from 'node:fs'
@@ -11,8 +13,10 @@ function rssMb (pid: number): number {
   return Math.round(Number(m?.[1] ?? 0) / 1024)
 }
 
-function percentile (sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN
+function percentiles (ms: number[]): { p50: number, p99: number, max: number } {
+  const s = [...ms].sort((a, b) => a - b)
+  const at = (p: number) => Number((s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? NaN).toFixed(2))
+  return { p50: at(0.5), p99: at(0.99), max: Number((s.at(-1) ?? NaN).toFixed(2)) }
 }
 
 async function gauge (base: string, name: string): Promise<number> {
@@ -21,43 +25,64 @@ async function gauge (base: string, name: string): Promise<number> {
 }
 
 export async function wakeLatency (base: string, redis: Redis, pid: number, waiters: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: waiters + 10 })
+  const agent = new Agent({ keepAlive: false, maxSockets: waiters + 10 })
   const rssBeforeMb = rssMb(pid)
   const run = `wake-${Date.now()}`
-  const answered: Array<Promise<{ i: number, at: bigint, ready: boolean }>> = []
+  const answeredAt = new Map<number, bigint>()
+  const answered: Array<Promise<boolean>> = []
+  const arrivals = new Map<number, () => void>()
   for (let i = 0; i < waiters; i++) {
-    answered.push(new Promise((resolve, reject) => {
-      const req = request(`${base}/v1/results/${run}-${i}/wait?timeoutSeconds=100`, { agent }, res => {
+    answered.push(new Promise((resolve) => {
+      const req = request(`${base}/v1/results/${run}-${i}/wait?timeoutSeconds=110`, { agent }, res => {
         let body = ''
         res.on('data', (c: Buffer) => { body += c.toString() })
-        res.on('end', () => resolve({ i, at: process.hrtime.bigint(), ready: (JSON.parse(body) as { timedOut: boolean }).timedOut === false }))
+        res.on('end', () => {
+          answeredAt.set(i, process.hrtime.bigint())
+          arrivals.get(i)?.()
+          resolve(body.includes('"timedOut":false'))
+        })
       })
-      req.on('error', reject)
+      req.on('error', () => resolve(false))
       req.end()
     }))
   }
-  while (await gauge(base, 'result_gateway_pubsub_subscriptions') < waiters) await new Promise(resolve => setTimeout(resolve, 20))
+  while (await gauge(base, 'result_gateway_pubsub_subscriptions') < waiters) await new Promise(resolve => setTimeout(resolve, 50))
   const rssWithWaitersMb = rssMb(pid)
   const clients = (await redis.client('LIST') as string).split('\n').filter(l => l.includes('name=result-gateway:subscriber')).length
-  const sentAt: bigint[] = []
-  const pipe = redis.pipeline()
-  for (let i = 0; i < waiters; i++) {
+  const publish = (i: number, pipe: ReturnType<Redis['pipeline']>) => {
     const key = `celery-task-meta-${run}-${i}`
     const doc = JSON.stringify({ status: 'SUCCESS', result: i, traceback: null, children: [], date_done: '2026-11-24T22:35:40.781582', task_id: `${run}-${i}` })
-    pipe.setex(key, 300, doc).publish(key, doc)
+    return pipe.setex(key, 300, doc).publish(key, doc)
   }
+  // Paced: one result at a time, so each latency is the wake path alone.
+  const paced: number[] = []
+  for (let i = 0; i < 200; i++) {
+    const arrived = new Promise<void>(resolve => arrivals.set(i, resolve))
+    const t0 = process.hrtime.bigint()
+    await publish(i, redis.pipeline()).exec()
+    await arrived
+    paced.push(Number((answeredAt.get(i) ?? t0) - t0) / 1e6)
+  }
+  // Burst: 1,000 results in one pipeline while the other waiters keep waiting.
+  const burstIds = Array.from({ length: Math.min(1000, waiters - 200) }, (_, k) => 200 + k)
+  const burstDone = Promise.all(burstIds.map(i => new Promise<void>(resolve => arrivals.set(i, resolve))))
+  const pipe = redis.pipeline()
+  for (const i of burstIds) publish(i, pipe)
   const t0 = process.hrtime.bigint()
-  for (let i = 0; i < waiters; i++) sentAt.push(t0)
   await pipe.exec()
-  const results = await Promise.all(answered)
+  await burstDone
+  const burst = burstIds.map(i => Number((answeredAt.get(i) ?? t0) - t0) / 1e6)
+  // Release everyone else.
+  const rest = redis.pipeline()
+  for (let i = 200 + burstIds.length; i < waiters; i++) publish(i, rest)
+  await rest.exec()
+  const ok = await Promise.all(answered)
   agent.destroy()
-  const ms = results.map(r => Number(r.at - (sentAt[r.i] ?? t0)) / 1e6).sort((a, b) => a - b)
   return {
     waiters,
-    p50Ms: Number(percentile(ms, 0.5).toFixed(2)),
-    p99Ms: Number(percentile(ms, 0.99).toFixed(2)),
-    maxMs: Number((ms.at(-1) ?? NaN).toFixed(2)),
-    allReady: results.every(r => r.ready),
+    paced: percentiles(paced),
+    burst: { size: burstIds.length, ...percentiles(burst) },
+    allReady: ok.every(Boolean),
     rssBeforeMb,
     rssWithWaitersMb,
     rssPerThousandMb: Number(((rssWithWaitersMb - rssBeforeMb) / (waiters / 1000)).toFixed(1)),
