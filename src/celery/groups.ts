@@ -1,6 +1,6 @@
 /**
  * Group and chord progress: reads `celery-taskset-meta-<id>` as GroupResult.save() writes it, the state of
- * each child, and Celery's chord counters (`.t` total, `.s`/`.j` parts done) while a chord is running.
+ * each child, and Celery's chord counters (`.s` size, `.t` adjustment, `.j` parts done) while a chord runs.
  * @see celery/backends/base.py (_save_group, _restore_group), celery/backends/redis.py (on_chord_part_return)
  */
 import { decodeDocument, DecodeError } from './codec.js'
@@ -54,14 +54,15 @@ export class GroupReader {
   /** Chord progress while Celery's counters exist (they are deleted when the chord body runs). */
   async chord (groupId: string): Promise<GroupView['chord']> {
     const keys = chordKeys(this.#store.options.keyPrefix, groupId)
-    const res = await this.#store.redis.pipeline().get(keys.total).zcard(keys.zset).llen(keys.list).exec()
-    const value = (i: number): number => {
+    // `.j` is a sorted set or a list depending on result_chord_ordered: the other command fails WRONGTYPE.
+    const res = await this.#store.redis.pipeline().get(keys.size).get(keys.sizeDiff).zcard(keys.parts).llen(keys.parts).exec()
+    const value = (i: number): number | null => {
       const [err, v] = res?.[i] ?? [null, null]
-      return err === null && v !== null ? Number(v) : 0
+      return err === null && v !== null ? Number(v) : null
     }
-    const total = value(0)
-    if (total === 0) return null
-    return { total, completed: Math.max(value(1), value(2)) }
+    const size = value(0)
+    if (size === null) return null
+    return { total: size + (value(1) ?? 0), completed: Math.max(value(2) ?? 0, value(3) ?? 0) }
   }
 
   /** Current progress, or null when neither a saved group nor chord counters exist. */

@@ -30,8 +30,12 @@ export function isValidId (id: string): boolean {
   return ID.test(id)
 }
 
-/** Celery's chord bookkeeping for a group (Redis backend): `.t` total, `.s` sorted set / `.j` list of parts. */
-export function chordKeys (prefix: string, groupId: string): { total: string, zset: string, list: string } {
+/**
+ * Celery's chord bookkeeping for a group (Redis backend, 5.2–5.6): `.s` the chord size, `.t` a size
+ * adjustment, `.j` the finished header parts (a sorted set, or a list when result_chord_ordered is off).
+ * @see celery/backends/redis.py set_chord_size, on_chord_part_return
+ */
+export function chordKeys (prefix: string, groupId: string): { size: string, sizeDiff: string, parts: string } {
   const base = groupKey(prefix, groupId)
-  return { total: `${base}.t`, zset: `${base}.s`, list: `${base}.j` }
+  return { size: `${base}.s`, sizeDiff: `${base}.t`, parts: `${base}.j` }
 }

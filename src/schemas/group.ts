@@ -17,8 +17,8 @@ export const GroupViewSchema = Type.Object({
     ready: Type.Boolean()
   })),
   chord: Type.Union([Type.Object({
-    total: Type.Integer({ description: 'Chord header size (Celery\'s .t counter)' }),
-    completed: Type.Integer({ description: 'Header parts done (Celery\'s .s / .j counters)' })
+    total: Type.Integer({ description: 'Chord header size (Celery\'s .s key plus its .t adjustment)' }),
+    completed: Type.Integer({ description: 'Header parts done (members of Celery\'s .j sorted set or list)' })
   }), Type.Null()], { description: 'Progress of a running chord; null when no chord counters exist' })
 }, { $id: 'GroupView' })
 export type GroupView = Static<typeof GroupViewSchema>

@@ -92,4 +92,16 @@ t.test('results written by a real Celery worker read through the gateway', async
     t.match(res.json(), { saved: true, total: 3, completed: 3, failed: 0, allReady: true, successful: true })
     t.same(res.json().children.map((c: { taskId: string }) => c.taskId), saved.children)
   })
+
+  t.test('a running chord reports its progress from Celery\'s own counters', async t => {
+    const hold = `hold-${randomUUID()}`
+    const started = await clientResult<{ group_id: string, body_id: string }>(plain, ['chord', hold])
+    const progress = await until(async () => (await app.inject(`/v1/groups/${started.group_id}`)).json(), r => r.chord?.completed === 1, 'one of two header parts done')
+    t.match(progress, { saved: false, chord: { total: 2, completed: 1 } })
+    const broker = new Redis(server.port, '127.0.0.1', { db: 1 })
+    t.teardown(() => broker.quit())
+    await broker.set(hold, '1')
+    const body = await until(() => view(started.body_id), v => v.state === 'SUCCESS', 'the chord body')
+    t.same(body.result, [2, 'released'], 'the body got both header results')
+  })
 })

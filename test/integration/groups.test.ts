@@ -45,11 +45,16 @@ t.test('groups and chords from what Celery stores', async t => {
     t.equal(missing.json().code, 'RG_GROUP_NOT_FOUND')
   })
 
-  t.test('a running chord: progress from Celery\'s .t / .s counters, without a saved group', async t => {
+  t.test('a running chord: progress from Celery\'s .s / .t / .j keys, without a saved group', async t => {
     const gid = 'chord-running'
-    await redis.set(`${prefix}celery-taskset-meta-${gid}.t`, '3')
-    await redis.zadd(`${prefix}celery-taskset-meta-${gid}.s`, 0, 'part-0', 1, 'part-1')
+    await redis.set(`${prefix}celery-taskset-meta-${gid}.s`, '3')
+    await redis.zadd(`${prefix}celery-taskset-meta-${gid}.j`, 0, 'part-0', 1, 'part-1')
     t.match((await app.inject(`/v1/groups/${gid}`)).json(), { saved: false, total: 0, chord: { total: 3, completed: 2 } })
+    const listed = 'chord-unordered'
+    await redis.set(`${prefix}celery-taskset-meta-${listed}.s`, '2')
+    await redis.set(`${prefix}celery-taskset-meta-${listed}.t`, '1')
+    await redis.rpush(`${prefix}celery-taskset-meta-${listed}.j`, 'part-0')
+    t.match((await app.inject(`/v1/groups/${listed}`)).json(), { chord: { total: 3, completed: 1 } }, 'list form, with a size adjustment')
   })
 
   t.test('waiting for a group answers when the last child is ready', async t => {
