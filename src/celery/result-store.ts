@@ -54,7 +54,7 @@ export class ResultStore {
    * The view already serialized as JSON, or null when nothing is stored. JSON documents take the fast path
    * (no parse of the result itself); everything else goes through decodeView.
    */
-  async fetchJson (taskId: string): Promise<string | null> {
+  async fetchJson (taskId: string): Promise<Buffer | null> {
     const raw = await this.getRaw(taskId)
     return raw === null ? null : this.viewJson(raw, taskId)
   }
@@ -66,16 +66,16 @@ export class ResultStore {
     return raws
   }
 
-  /** Stored bytes → the serialized view; throws DecodeError like decodeView. */
-  viewJson (raw: Buffer, taskId: string): string {
+  /** Stored bytes → the serialized view (UTF-8 JSON); throws DecodeError like decodeView. */
+  viewJson (raw: Buffer, taskId: string): Buffer {
     if (raw[0] === 0x7b) {
-      const fast = fastJsonView(raw.toString('utf8'), taskId)
+      const fast = fastJsonView(raw, taskId)
       if (fast !== null) {
         this.observer.fetched(fast.state)
-        return fast.json
+        return fast.body
       }
     }
-    return JSON.stringify(this.decodeView(raw, taskId))
+    return Buffer.from(JSON.stringify(this.decodeView(raw, taskId)))
   }
 
   /** Stored or published bytes → view; counts decode errors by the format that failed. */

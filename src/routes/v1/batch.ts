@@ -40,18 +40,25 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const ids = req.body.taskIds
     checkSize(ids)
     const raws = await results.getRawMany(ids)
-    const items = ids.map((taskId, i) => {
+    const parts: Buffer[] = [Buffer.from('{"results":[')]
+    ids.forEach((taskId, i) => {
       const raw = raws[i]
       const id = JSON.stringify(taskId)
-      if (raw === null || raw === undefined) return `{"taskId":${id},"found":false,"result":null,"error":null}`
+      const sep = i === 0 ? '' : ','
+      if (raw === null || raw === undefined) {
+        parts.push(Buffer.from(`${sep}{"taskId":${id},"found":false,"result":null,"error":null}`))
+        return
+      }
       try {
-        return `{"taskId":${id},"found":true,"result":${results.viewJson(raw, taskId)},"error":null}`
+        const view = results.viewJson(raw, taskId)
+        parts.push(Buffer.from(`${sep}{"taskId":${id},"found":true,"result":`), view, Buffer.from(',"error":null}'))
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err
-        return `{"taskId":${id},"found":true,"result":null,"error":${itemError(taskId, err)}}`
+        parts.push(Buffer.from(`${sep}{"taskId":${id},"found":true,"result":null,"error":${itemError(taskId, err)}}`))
       }
     })
-    return reply.type('application/json; charset=utf-8').send(`{"results":[${items.join(',')}]}`)
+    parts.push(Buffer.from(']}'))
+    return reply.type('application/json; charset=utf-8').send(Buffer.concat(parts))
   })
 
   app.post('/results::batchWait', {

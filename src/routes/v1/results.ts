@@ -43,10 +43,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(ResultViewSchema), ...errors }
     }
   }, async (req, reply) => {
-    const json = await decoded(req.params.taskId, () => results.fetchJson(req.params.taskId))
-    if (json === null) throw new ResultNotFound(req.params.taskId)
-    // Already serialized (the result's JSON text is copied, not re-encoded): sent as is.
-    return reply.type('application/json; charset=utf-8').send(json)
+    const body = await decoded(req.params.taskId, () => results.fetchJson(req.params.taskId))
+    if (body === null) throw new ResultNotFound(req.params.taskId)
+    // Already serialized (the result's JSON bytes are copied, not re-encoded): sent as is.
+    return reply.type('application/json; charset=utf-8').send(body)
   })
 
   app.get('/results/:taskId/raw', {
