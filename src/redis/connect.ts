@@ -14,6 +14,8 @@ export function redisOptions (cfg: Config['redis'], role: RedisRole): RedisOptio
   const opts: RedisOptions = {
     lazyConnect: true,
     connectionName: `result-gateway:${role}`,
+    // CLIENT SETINFO fails on Redis < 7.2 and would show up as command errors in the metrics.
+    disableClientInfo: true,
     connectTimeout: cfg.connectTimeoutMs,
     commandTimeout: cfg.commandTimeoutMs,
     // Fail a request fast instead of queueing it behind reconnects; the caller answers 503.

@@ -87,6 +87,7 @@ t.test('/metrics: names, types, and values that move', async t => {
   t.ok(v('result_gateway_redis_command_duration_seconds_count{command="evalsha"}') + v('result_gateway_redis_command_duration_seconds_count{command="eval"}') >= 4)
   t.ok(v('result_gateway_payload_bytes_count{direction="write"}') >= 3)
   t.equal(v('result_gateway_waiters'), 0)
+  t.same([...after.values.keys()].filter(k => k.startsWith('result_gateway_redis_command_errors_total')), [], 'no failed Redis command (the handshake included)')
   t.equal(v('result_gateway_redis_connection_up{role="subscriber"}'), 1)
   t.equal(v('result_gateway_redis_connection_up{role="data"}'), 1)
   t.notMatch(after.text, id, 'no task id in any label')
