@@ -39,10 +39,14 @@ export async function wakeLatency (base: string, redis: Redis, pid: number, wait
         res.on('end', () => {
           answeredAt.set(i, process.hrtime.bigint())
           arrivals.get(i)?.()
-          resolve(body.includes('"timedOut":false'))
+          resolve(res.statusCode === 200 && body.includes('"timedOut":false'))
         })
       })
-      req.on('error', () => resolve(false))
+      req.on('error', () => {
+        answeredAt.set(i, process.hrtime.bigint())
+        arrivals.get(i)?.()
+        resolve(false)
+      })
       req.end()
     }))
   }
@@ -57,6 +61,7 @@ export async function wakeLatency (base: string, redis: Redis, pid: number, wait
   // Paced: one result at a time, so each latency is the wake path alone.
   const paced: number[] = []
   for (let i = 0; i < 200; i++) {
+    if (answeredAt.has(i)) continue // refused or failed before its result: not a wake-up to time
     const arrived = new Promise<void>(resolve => arrivals.set(i, resolve))
     const t0 = process.hrtime.bigint()
     await publish(i, redis.pipeline()).exec()
@@ -65,13 +70,13 @@ export async function wakeLatency (base: string, redis: Redis, pid: number, wait
   }
   // Burst: 1,000 results in one pipeline while the other waiters keep waiting.
   const burstIds = Array.from({ length: Math.min(1000, waiters - 200) }, (_, k) => 200 + k)
-  const burstDone = Promise.all(burstIds.map(i => new Promise<void>(resolve => arrivals.set(i, resolve))))
+  const burstDone = Promise.all(burstIds.map(i => answeredAt.has(i) ? undefined : new Promise<void>(resolve => arrivals.set(i, resolve))))
   const pipe = redis.pipeline()
   for (const i of burstIds) publish(i, pipe)
   const t0 = process.hrtime.bigint()
   await pipe.exec()
   await burstDone
-  const burst = burstIds.map(i => Number((answeredAt.get(i) ?? t0) - t0) / 1e6)
+  const burst = burstIds.map(i => Number((answeredAt.get(i) ?? t0) - t0) / 1e6).filter(ms => ms >= 0)
   // Release everyone else.
   const rest = redis.pipeline()
   for (let i = 200 + burstIds.length; i < waiters; i++) publish(i, rest)

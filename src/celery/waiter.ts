@@ -31,6 +31,9 @@ export class Waiter {
   readonly #listeners = new Map<string, Set<Listener>>()
   #waiters = 0
   readonly #subscribing = new Map<string, Promise<unknown>>()
+  readonly #toSubscribe = new Set<string>()
+  readonly #toUnsubscribe = new Set<string>()
+  #flushing: Promise<void> | undefined
   #reconnected = false
   #ready: Promise<void> | undefined
   readonly #readyTimeoutMs: number
@@ -154,12 +157,35 @@ export class Waiter {
   #subscribe (channel: string): Promise<unknown> {
     let p = this.#subscribing.get(channel)
     if (p === undefined) {
-      p = this.#whenReady().then(() => this.#subscriber.subscribe(channel))
+      this.#toUnsubscribe.delete(channel)
+      this.#toSubscribe.add(channel)
+      p = this.#flush()
       this.#subscribing.set(channel, p)
       // A failed SUBSCRIBE must not stay cached for the next waiter.
       p.catch(() => { if (this.#subscribing.get(channel) === p) this.#subscribing.delete(channel) })
     }
     return p
+  }
+
+  /**
+   * Sends the (un)subscriptions gathered during this turn of the event loop as one SUBSCRIBE and one
+   * UNSUBSCRIBE: 10,000 waiters arriving together cost a few commands, not 10,000. The two sets are kept
+   * disjoint, so their order does not matter; across turns, one connection keeps commands in order.
+   */
+  #flush (): Promise<void> {
+    this.#flushing ??= new Promise<void>(resolve => setImmediate(resolve)).then(async () => {
+      this.#flushing = undefined
+      const subscribe = [...this.#toSubscribe]
+      const unsubscribe = [...this.#toUnsubscribe]
+      this.#toSubscribe.clear()
+      this.#toUnsubscribe.clear()
+      if (unsubscribe.length > 0) this.#subscriber.unsubscribe(...unsubscribe).catch(() => { /* connection gone: nothing to undo */ })
+      if (subscribe.length > 0) {
+        await this.#whenReady()
+        await this.#subscriber.subscribe(...subscribe)
+      }
+    })
+    return this.#flushing
   }
 
   #remove (channel: string, l: Listener): void {
@@ -169,6 +195,8 @@ export class Waiter {
     if (set.size > 0) return
     this.#listeners.delete(channel)
     this.#subscribing.delete(channel)
-    this.#subscriber.unsubscribe(channel).catch(() => { /* connection gone: nothing left to undo */ })
+    this.#toSubscribe.delete(channel)
+    this.#toUnsubscribe.add(channel)
+    this.#flush().catch(() => { /* a failed SUBSCRIBE is its waiters' error, not this one's */ })
   }
 }

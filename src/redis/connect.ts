@@ -17,7 +17,9 @@ export function redisOptions (cfg: Config['redis'], role: RedisRole): RedisOptio
     // CLIENT SETINFO fails on Redis < 7.2 and would show up as command errors in the metrics.
     disableClientInfo: true,
     connectTimeout: cfg.connectTimeoutMs,
-    commandTimeout: cfg.commandTimeoutMs,
+    // The subscriber's SUBSCRIBEs may wait behind a burst of new waiters; each waiter has its own timeout,
+    // and the Waiter bounds the wait for a ready connection with the command timeout instead.
+    ...(role === 'data' ? { commandTimeout: cfg.commandTimeoutMs } : {}),
     // Fail a request fast instead of queueing it behind reconnects; the caller answers 503.
     maxRetriesPerRequest: 1,
     enableAutoPipelining: role === 'data',

@@ -87,6 +87,21 @@ t.test('wait over a real socket', async t => {
     t.same(answers.map(a => a.body.result?.result), ids.map((_, i) => i))
   })
 
+  t.test('waiters arriving together share a few SUBSCRIBE commands', async t => {
+    const subscribes = async () => Number(/^result_gateway_redis_command_duration_seconds_count\{command="subscribe"\} (\d+)$/m.exec((await app.inject('/metrics')).body)?.[1] ?? 0)
+    const before = await subscribes()
+    const ids = Array.from({ length: 500 }, (_, i) => `herd-${i}`)
+    const waits = ids.map(id => app.inject(`/v1/results/${id}/wait?timeoutSeconds=20`))
+    await until(async () => (await redis.pubsub('NUMSUB', key('herd-499')) as [string, number])[1] === 1, 'subscriptions')
+    const after = await subscribes()
+    t.ok(after - before <= 20, `${after - before} SUBSCRIBE commands for 500 waiters`)
+    const pipe = redis.pipeline()
+    for (const id of ids) pipe.set(key(id), JSON.stringify({ status: 'SUCCESS', result: id, traceback: null, children: [], date_done: null, task_id: id })).publish(key(id), 'x')
+    await pipe.exec()
+    const answers = await Promise.all(waits)
+    t.ok(answers.every(a => a.json().state === 'SUCCESS'), 'every herd waiter answered')
+  })
+
   t.test('no waiter, listener or subscription is left behind; client disconnects release at once', async t => {
     const gone = request(`${base}/v1/results/abandoned/wait?timeoutSeconds=20`)
     gone.on('error', () => {})
