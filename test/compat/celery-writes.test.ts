@@ -7,16 +7,7 @@ import { Redis } from 'ioredis'
 import { buildTestApp } from '../helpers/app.js'
 import { clientResult, startWorker, type CeleryEnv } from '../helpers/celery.js'
 import { startRedis } from '../helpers/redis-server.js'
-
-async function until<T> (read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const v = await read()
-    if (ok(v)) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
+import { eventually } from '../helpers/until.js'
 
 t.test('results written by a real Celery worker read through the gateway', async t => {
   const server = await startRedis(t)
@@ -38,7 +29,7 @@ t.test('results written by a real Celery worker read through the gateway', async
   t.test('SUCCESS wakes a waiter that started first, over a real socket', async t => {
     const id = randomUUID()
     const waiting = fetch(`${base}/v1/results/${id}/wait?timeoutSeconds=30`).then(r => r.json())
-    await until(async () => app.waiter.stats.channels, n => n === 1, 'the waiter')
+    await eventually(async () => app.waiter.stats.channels, n => n === 1, 'the waiter')
     await send(plain, 'add', [2, 3], id)
     const res = await waiting
     t.match(res, { timedOut: false, state: 'SUCCESS', result: { taskId: id, state: 'SUCCESS', ready: true, result: 5, error: null, traceback: null, children: [] } })
@@ -53,10 +44,10 @@ t.test('results written by a real Celery worker read through the gateway', async
 
   t.test('built-in and custom exceptions decode to error objects', async t => {
     const [builtin, custom] = await Promise.all([send(plain, 'fail_builtin', []), send(plain, 'fail_custom', [])])
-    const b = await until(() => view(builtin), v => v.state === 'FAILURE', 'fail_builtin')
+    const b = await eventually(() => view(builtin), v => v.state === 'FAILURE', 'fail_builtin')
     t.match(b, { ready: true, result: null, error: { type: 'ValueError', message: 'bad', module: 'builtins', args: ['bad'] } })
     t.match(b.traceback, /ValueError: bad/)
-    const c = await until(() => view(custom), v => v.state === 'FAILURE', 'fail_custom')
+    const c = await eventually(() => view(custom), v => v.state === 'FAILURE', 'fail_custom')
     t.match(c, { error: { type: 'CustomError', module: 'tasks', args: ['custom failure', 42] } })
     t.match(c.traceback, /CustomError/)
   })
@@ -64,7 +55,7 @@ t.test('results written by a real Celery worker read through the gateway', async
   t.test('custom PROGRESS state with its meta, then SUCCESS', async t => {
     const hold = `hold-${randomUUID()}`
     const id = await send(plain, 'progress', [hold])
-    const p = await until(() => app.inject(`/v1/results/${id}`), r => r.statusCode === 200 && r.json().state === 'PROGRESS', 'PROGRESS')
+    const p = await eventually(() => app.inject(`/v1/results/${id}`), r => r.statusCode === 200 && r.json().state === 'PROGRESS', 'PROGRESS')
     t.match(p.json(), { state: 'PROGRESS', ready: false, result: { current: 3, total: 10 }, dateDone: null })
     const waiting = app.inject(`/v1/results/${id}/wait?timeoutSeconds=30`)
     const broker = new Redis(server.port, '127.0.0.1', { db: 1 })
@@ -75,7 +66,7 @@ t.test('results written by a real Celery worker read through the gateway', async
 
   t.test('msgpack + result_extended + result_compression=gzip + result_expires=None', async t => {
     const id = await send(packed, 'add', [1, 2])
-    const v = await until(() => app.inject(`/v1/results/${id}`), r => r.statusCode === 200 && r.json().state === 'SUCCESS', 'msgpack result')
+    const v = await eventually(() => app.inject(`/v1/results/${id}`), r => r.statusCode === 200 && r.json().state === 'SUCCESS', 'msgpack result')
     t.match(v.json(), { result: 3, name: 'tasks.add', args: [1, 2], kwargs: {}, retries: 0, queue: packed.queue, worker: `${packed.queue}@localhost` })
     const stored = await redis.getBuffer(`celery-task-meta-${id}`)
     t.equal(stored?.[0], 0x8c, 'a msgpack map of 12 fields (6 + extended), not gzip: Celery 5.2 stores it uncompressed')
@@ -96,12 +87,12 @@ t.test('results written by a real Celery worker read through the gateway', async
   t.test('a running chord reports its progress from Celery\'s own counters', async t => {
     const hold = `hold-${randomUUID()}`
     const started = await clientResult<{ group_id: string, body_id: string }>(plain, ['chord', hold])
-    const progress = await until(async () => (await app.inject(`/v1/groups/${started.group_id}`)).json(), r => r.chord?.completed === 1, 'one of two header parts done')
+    const progress = await eventually(async () => (await app.inject(`/v1/groups/${started.group_id}`)).json(), r => r.chord?.completed === 1, 'one of two header parts done')
     t.match(progress, { saved: false, chord: { total: 2, completed: 1 } })
     const broker = new Redis(server.port, '127.0.0.1', { db: 1 })
     t.teardown(() => broker.quit())
     await broker.set(hold, '1')
-    const body = await until(() => view(started.body_id), v => v.state === 'SUCCESS', 'the chord body')
+    const body = await eventually(() => view(started.body_id), v => v.state === 'SUCCESS', 'the chord body')
     t.same(body.result, [2, 'released'], 'the body got both header results')
   })
 })

@@ -3,17 +3,10 @@ import { Redis } from 'ioredis'
 import { encode } from '@msgpack/msgpack'
 import { buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
+import { until } from '../helpers/until.js'
 
 const json = { 'content-type': 'application/json' }
 const doc = (id: string, status: string, result: unknown) => JSON.stringify({ status, result, traceback: null, children: [], date_done: status === 'SUCCESS' ? '2026-11-24T22:35:40.781582' : null, task_id: id })
-
-async function until (cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 5))
-  }
-}
 
 t.test('batch reads and waits, waiter limits, subscriber reconnects', async t => {
   const server = await startRedis(t)

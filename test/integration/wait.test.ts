@@ -4,18 +4,9 @@ import { Redis } from 'ioredis'
 import { encode } from '@msgpack/msgpack'
 import { buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
+import { until } from '../helpers/until.js'
 
 const json = { 'content-type': 'application/json' }
-
-async function until (cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  // A deadline for a condition, not a performance threshold: generous for a loaded 2-core CI machine.
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    if (await cond()) return
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 t.test('wait over a real socket', async t => {
   const server = await startRedis(t)
