@@ -1,11 +1,13 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → validation → load shedding → Redis → metrics → domain → probes → OpenAPI → routes. No process.env, no listen, no exit here.
+ * error model → validation → load shedding → auth → OpenAPI → Redis → metrics → domain → probes → routes.
+ * No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
+import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
 import health from './plugins/health.js'
 import limits from './plugins/limits.js'
@@ -44,11 +46,13 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(problem)
   await app.register(validation, { schemas: allSchemas })
   await app.register(limits, { config: config.load })
+  await app.register(auth, { auth: config.auth, keyPrefix: config.redis.keyPrefix })
+  // Before any route: @fastify/swagger documents the routes registered after it.
+  await app.register(openapi)
   await app.register(redis, { config: config.redis })
   await app.register(metrics)
   await app.register(celery, { config })
   await app.register(health)
-  await app.register(openapi)
   await app.register(resultsV1, { prefix: '/v1' })
   await app.register(batchV1, { prefix: '/v1' })
   await app.register(groupsV1, { prefix: '/v1' })

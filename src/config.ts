@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
+import { Value } from '@sinclair/typebox/value'
 
 const Port = (description: string, def?: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, description, ...(def === undefined ? {} : { default: def }) })
@@ -35,18 +36,61 @@ export const ConfigSchema = Type.Object({
   RG_LOAD_MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'Shed load while the V8 heap holds more than this; 0 = off' }),
   RG_LOAD_SAMPLE_INTERVAL_MS: Type.Integer({ minimum: 5, default: 1000, description: 'How often load is sampled for shedding' }),
   RG_SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'Time allowed to finish in-flight requests after SIGTERM' }),
+  RG_AUTH_TOKENS: Type.Optional(Type.String({ minLength: 2, description: 'API tokens, a JSON array of {"name", "token" (≥ 16 characters), "scopes": ["read" | "write" | "admin"], "keyPrefix"? (confines the token to that Celery global_keyprefix)}. Secret: also RG_AUTH_TOKENS_FILE.' })),
+  RG_AUTH_DISABLED: Type.Boolean({ default: false, description: 'Run without API tokens (logs a warning). Required when RG_AUTH_TOKENS is unset, except with the throwaway dev Redis' }),
+  RG_METRICS_PUBLIC: Type.Boolean({ default: true, description: 'Serve /metrics without a token (otherwise the admin scope is needed)' }),
+  RG_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1, description: 'Comma-separated origins allowed by CORS; unset = CORS off' })),
   RG_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info', description: 'pino log level' })
 })
 export type ConfigEnv = Static<typeof ConfigSchema>
 
 /** Variables that may hold secrets: each also accepts `<NAME>_FILE`, and all are redacted from logs. */
-export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD'] as const
+export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD', 'RG_AUTH_TOKENS'] as const
 
 /** pino redact paths for everything that can carry a secret. */
 export const REDACT_PATHS = [
-  'config.redis.url', 'config.redis.password', 'redis.password', 'password', '*.password',
+  'config.redis.url', 'config.redis.password', 'redis.password', 'password', '*.password', '*.token',
   'req.headers.authorization', 'req.headers.cookie'
 ]
+
+export const ScopeSchema = Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('admin')])
+export type Scope = Static<typeof ScopeSchema>
+
+/** One API token as RG_AUTH_TOKENS lists it. */
+export const TokenSchema = Type.Object({
+  name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  token: Type.String({ minLength: 16, maxLength: 512 }),
+  scopes: Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true }),
+  keyPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_:.{}-]{0,64}$' }))
+}, { additionalProperties: false })
+export type Token = Static<typeof TokenSchema>
+
+function parseTokens (raw: string | undefined, problems: string[]): Token[] {
+  if (raw === undefined) return []
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch {
+    problems.push('RG_AUTH_TOKENS: not valid JSON (a JSON array of tokens)')
+    return []
+  }
+  const ArraySchema = Type.Array(TokenSchema, { minItems: 1 })
+  if (!Value.Check(ArraySchema, parsed)) {
+    // Never echo the value: it holds the tokens.
+    const first = Value.Errors(ArraySchema, parsed).First()
+    problems.push(`RG_AUTH_TOKENS: ${first?.path ?? ''} ${first?.message ?? 'invalid'}`.replace(/\s+/g, ' ').trim())
+    return []
+  }
+  const names = new Set<string>()
+  const secrets = new Set<string>()
+  for (const t of parsed) {
+    if (names.has(t.name)) problems.push(`RG_AUTH_TOKENS: duplicate token name ${t.name}`)
+    if (secrets.has(t.token)) problems.push(`RG_AUTH_TOKENS: token ${t.name} reuses another token's secret`)
+    names.add(t.name)
+    secrets.add(t.token)
+  }
+  return parsed.map(t => t.keyPrefix === undefined ? t : { ...t, keyPrefix: normalizeKeyPrefix(t.keyPrefix) })
+}
 
 export class ConfigError extends Error {
   readonly problems: string[]
@@ -91,8 +135,14 @@ function redisUrlFrom (e: ConfigEnv): string | null {
   return `redis://${host}:${e.REDIS_PORT ?? 6379}/${e.REDIS_DB ?? 0}`
 }
 
-function toConfig (e: ConfigEnv) {
+function toConfig (e: ConfigEnv, tokens: Token[]) {
   return {
+    auth: {
+      tokens,
+      disabled: e.RG_AUTH_DISABLED,
+      metricsPublic: e.RG_METRICS_PUBLIC,
+      corsOrigins: e.RG_CORS_ORIGINS === undefined ? [] : e.RG_CORS_ORIGINS.split(',').map(o => o.trim()).filter(o => o !== '')
+    },
     http: {
       host: e.RG_HTTP_HOST,
       port: e.RG_HTTP_PORT,
@@ -157,8 +207,12 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
   if (parsed?.RG_REDIS_URL !== undefined && !/^(rediss?|unix|socket):\/\//.test(parsed.RG_REDIS_URL)) {
     problems.push('RG_REDIS_URL: must start with redis://, rediss://, unix:// or socket://')
   }
+  const tokens = parseTokens(parsed?.RG_AUTH_TOKENS, problems)
+  if (parsed !== undefined && tokens.length === 0 && !parsed.RG_AUTH_DISABLED && redisUrlFrom(parsed) !== null) {
+    problems.push('RG_AUTH_TOKENS is unset: configure API tokens, or set RG_AUTH_DISABLED=true to run without authentication')
+  }
   if (problems.length > 0 || parsed === undefined) throw new ConfigError(problems)
-  return deepFreeze(toConfig(parsed))
+  return deepFreeze(toConfig(parsed, tokens))
 }
 
 function deepFreeze<T> (o: T): T {

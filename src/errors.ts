@@ -7,6 +7,8 @@ import createError from '@fastify/error'
 /** Problem `type` slug and `title` for each code; README's error table is checked against this. */
 export const PROBLEM_TYPES = {
   RG_INVALID_REQUEST: { slug: 'invalid-request', title: 'Invalid request', status: 400 },
+  RG_UNAUTHENTICATED: { slug: 'unauthenticated', title: 'Authentication required', status: 401 },
+  RG_FORBIDDEN: { slug: 'forbidden', title: 'Forbidden', status: 403 },
   RG_RESULT_NOT_FOUND: { slug: 'result-not-found', title: 'Result not found', status: 404 },
   RG_GROUP_NOT_FOUND: { slug: 'group-not-found', title: 'Group not found', status: 404 },
   RG_ROUTE_NOT_FOUND: { slug: 'route-not-found', title: 'Route not found', status: 404 },
@@ -47,3 +49,7 @@ export const Overloaded = createError<[string]>(
   'RG_OVERLOADED', 'The gateway is overloaded (%s over its limit); retry shortly or on another instance', 503)
 export const TooManyWaiters = createError<[number]>(
   'RG_TOO_MANY_WAITERS', 'This gateway already holds its maximum of %d waiters; retry shortly or on another instance', 503)
+export const Unauthenticated = createError<[string]>(
+  'RG_UNAUTHENTICATED', '%s: send Authorization: Bearer <token>', 401)
+export const Forbidden = createError<[string, string]>(
+  'RG_FORBIDDEN', 'Token %s lacks the %s scope for this request', 403)

@@ -1,5 +1,6 @@
 /** Wires the domain objects (ResultStore, Waiter) onto the instance for the routes to use. */
 import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { ResultStore } from '../celery/result-store.js'
 import { Waiter } from '../celery/waiter.js'
@@ -9,17 +10,29 @@ declare module 'fastify' {
     results: ResultStore
     waiter: Waiter
     settings: Config
+    /** The ResultStore for this caller's key prefix (a token may confine it to one Celery app). */
+    storeFor: (req: FastifyRequest) => ResultStore
   }
 }
 
 export default fp<{ config: Config }>(async (app, { config }) => {
   app.decorate('settings', config)
-  app.decorate('results', new ResultStore(app.redis, {
-    keyPrefix: config.redis.keyPrefix,
-    defaultTtlSeconds: config.results.ttlSeconds,
-    serializer: config.results.serializer,
-    observer: app.metrics.observer
-  }))
+  const stores = new Map<string, ResultStore>()
+  const storeForPrefix = (keyPrefix: string): ResultStore => {
+    let store = stores.get(keyPrefix)
+    if (store === undefined) {
+      store = new ResultStore(app.redis, {
+        keyPrefix,
+        defaultTtlSeconds: config.results.ttlSeconds,
+        serializer: config.results.serializer,
+        observer: app.metrics.observer
+      })
+      stores.set(keyPrefix, store)
+    }
+    return store
+  }
+  app.decorate('results', storeForPrefix(config.redis.keyPrefix))
+  app.decorate('storeFor', (req: FastifyRequest) => storeForPrefix(req.principal?.keyPrefix ?? config.redis.keyPrefix))
   app.decorate('waiter', new Waiter(app.redisSubscriber, {
     pollIntervalMs: config.wait.pollIntervalMs,
     readyTimeoutMs: config.redis.commandTimeoutMs

@@ -20,14 +20,15 @@ export default fp(async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.decorate('lifecycle', { draining: false })
   app.get('/healthz', {
-    config: { exemptFromLoadShedding: true },
-    schema: { tags: ['probes'], summary: 'Liveness: the process is alive', response: { 200: StatusSchema } }
+    config: { exemptFromLoadShedding: true, public: true },
+    schema: { tags: ['probes'], summary: 'Liveness: the process is alive', security: [], response: { 200: StatusSchema } }
   }, async () => ({ status: 'ok' as const }))
   app.get('/readyz', {
-    config: { exemptFromLoadShedding: true },
+    config: { exemptFromLoadShedding: true, public: true },
     schema: {
       tags: ['probes'],
       summary: 'Readiness: Redis answers PING and the gateway is not shutting down',
+      security: [],
       response: { 200: StatusSchema, 503: problemResponse }
     }
   }, async () => {

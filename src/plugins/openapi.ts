@@ -19,6 +19,10 @@ export default fp(async (app) => {
         version: API_VERSION,
         description: 'HTTP front door to Celery task results kept in Redis. Errors are application/problem+json (RFC 9457).'
       },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token from RG_AUTH_TOKENS' } }
+      },
+      security: [{ bearer: [] }],
       tags: [
         { name: 'results', description: 'Store, fetch, wait for, expire and forget Celery task results' },
         { name: 'groups', description: 'Progress of Celery groups and chords' },
@@ -30,5 +34,5 @@ export default fp(async (app) => {
     }
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
 }, { name: 'openapi' })

@@ -11,6 +11,7 @@ export function testConfig (redisUrl: string, env: Record<string, string> = {}):
     RG_REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
     RG_LOG_LEVEL: 'silent',
     RG_HTTP_PORT: '0',
+    RG_AUTH_DISABLED: 'true',
     ...env
   })
 }

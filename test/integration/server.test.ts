@@ -54,11 +54,13 @@ t.test('SIGTERM: waiters get an answer, the password never reaches the logs, exi
   const srv = runServer(t, {
     RG_HTTP_PORT: String(port),
     RG_REDIS_URL: `redis://:${secret}@127.0.0.1:${redis.port}/0`,
+    RG_AUTH_TOKENS: JSON.stringify([{ name: 'probe', token: `${secret}-api-token`, scopes: ['read'] }]),
     RG_LOG_LEVEL: 'trace'
   })
   await srv.listening()
   t.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200, 'authenticated with the URL password')
-  const waits = [1, 2].map(i => fetch(`http://127.0.0.1:${port}/v1/results/sig-${i}/wait?timeoutSeconds=30`).then(r => r.json()))
+  const headers = { authorization: `Bearer ${secret}-api-token` }
+  const waits = [1, 2].map(i => fetch(`http://127.0.0.1:${port}/v1/results/sig-${i}/wait?timeoutSeconds=30`, { headers }).then(r => r.json()))
   const probe = new Redis({ port: redis.port, host: '127.0.0.1', password: secret })
   t.teardown(() => probe.quit())
   for (let i = 0; i < 500; i++) {
@@ -69,7 +71,7 @@ t.test('SIGTERM: waiters get an answer, the password never reaches the logs, exi
   srv.child.kill('SIGTERM')
   for (const body of await Promise.all(waits)) t.match(body, { interrupted: true, state: 'PENDING' })
   t.equal(await srv.exited, 0)
-  t.notMatch(srv.output(), secret, 'password absent from every log line')
+  t.notMatch(srv.output(), secret, 'password and API token absent from every log line')
   t.match(srv.output(), /shutting down/)
 })
 

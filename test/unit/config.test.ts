@@ -16,10 +16,10 @@ t.test('defaults', async t => {
 })
 
 t.test('seed-style REDIS_* variables when RG_REDIS_URL is unset', async t => {
-  const c = loadConfig({ REDIS_HOST: 'redis.local', REDIS_PORT: '6380', REDIS_DB: '2', REDIS_PASSWORD: 's3cret' })
+  const c = loadConfig({ REDIS_HOST: 'redis.local', REDIS_PORT: '6380', REDIS_DB: '2', REDIS_PASSWORD: 's3cret', RG_AUTH_DISABLED: 'true' })
   t.equal(c.redis.url, 'redis://redis.local:6380/2')
   t.equal(c.redis.password, 's3cret')
-  const both = loadConfig({ RG_REDIS_URL: 'redis://h:1/0', REDIS_HOST: 'ignored', REDIS_PASSWORD: 'ignored' })
+  const both = loadConfig({ RG_REDIS_URL: 'redis://h:1/0', REDIS_HOST: 'ignored', REDIS_PASSWORD: 'ignored', RG_AUTH_DISABLED: 'true' })
   t.equal(both.redis.url, 'redis://h:1/0')
   t.equal(both.redis.password, null, 'REDIS_PASSWORD is not read when RG_REDIS_URL is set')
 })
@@ -27,7 +27,7 @@ t.test('seed-style REDIS_* variables when RG_REDIS_URL is unset', async t => {
 t.test('secrets from *_FILE', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'rg-'))
   writeFileSync(join(dir, 'pw'), 'from-file\n')
-  const c = loadConfig({ RG_REDIS_URL: 'redis://h:1/0', RG_REDIS_PASSWORD_FILE: join(dir, 'pw') })
+  const c = loadConfig({ RG_REDIS_URL: 'redis://h:1/0', RG_REDIS_PASSWORD_FILE: join(dir, 'pw'), RG_AUTH_DISABLED: 'true' })
   t.equal(c.redis.password, 'from-file', 'trailing newline dropped')
   t.throws(() => loadConfig({ RG_REDIS_PASSWORD_FILE: join(dir, 'missing') }), /RG_REDIS_PASSWORD_FILE: cannot read/)
 })
@@ -65,4 +65,31 @@ t.test('Celery result_backend URLs become ioredis options', async t => {
   t.match(sock, { path: '/run/redis.sock', db: 4 })
   const override = redisOptions({ ...base, url: 'redis://:url@h/0', password: 'env', username: 'acl' }, 'data')
   t.match(override, { password: 'env', username: 'acl' })
+})
+
+t.test('API tokens: parsed, validated, never echoed; required once a real Redis is configured', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'rg-'))
+  const tokens = [{ name: 'svc-a', token: 'a'.repeat(32), scopes: ['read'], keyPrefix: 'app1' }, { name: 'ops', token: 'b'.repeat(32), scopes: ['admin'] }]
+  writeFileSync(join(dir, 'tokens.json'), JSON.stringify(tokens))
+  const c = loadConfig({ RG_REDIS_URL: 'redis://h:1/0', RG_AUTH_TOKENS_FILE: join(dir, 'tokens.json') })
+  t.equal(c.auth.tokens.length, 2)
+  t.equal(c.auth.tokens[0]?.keyPrefix, 'app1_', 'a token prefix is normalised like global_keyprefix')
+  t.equal(c.auth.disabled, false)
+  t.throws(() => loadConfig({ RG_REDIS_URL: 'redis://h:1/0' }), /RG_AUTH_TOKENS is unset.*RG_AUTH_DISABLED=true/)
+  t.equal(loadConfig({}).auth.tokens.length, 0, 'the throwaway dev Redis needs no tokens')
+  const bad: Array<[string, string]> = [
+    ['not JSON', 'secret-token-value'],
+    ['short token', JSON.stringify([{ name: 'x', token: 'short', scopes: ['read'] }])],
+    ['unknown scope', JSON.stringify([{ name: 'x', token: 'c'.repeat(20), scopes: ['root'] }])],
+    ['duplicate name', JSON.stringify([{ name: 'x', token: 'd'.repeat(20), scopes: ['read'] }, { name: 'x', token: 'e'.repeat(20), scopes: ['read'] }])]
+  ]
+  for (const [what, value] of bad) {
+    try {
+      loadConfig({ RG_REDIS_URL: 'redis://h:1/0', RG_AUTH_TOKENS: value })
+      t.fail(what)
+    } catch (err) {
+      t.match((err as Error).message, /RG_AUTH_TOKENS/, what)
+      t.notMatch((err as Error).message, /secret-token-value|ccccc|ddddd|short/, `${what}: the value is not echoed`)
+    }
+  }
 })

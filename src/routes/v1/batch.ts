@@ -21,22 +21,24 @@ function itemError (taskId: string, err: DecodeError): string {
 }
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const { results, waiter } = app
+  const { waiter } = app
   const { batch, wait } = app.settings
   const checkSize = (ids: string[]): void => {
     if (ids.length > batch.maxIds) throw new InvalidRequest(`at most ${batch.maxIds} task ids per batch (RG_BATCH_MAX_IDS), got ${ids.length}`)
   }
 
   app.post('/results::batchGet', {
+    config: { scope: 'read' },
     schema: {
       tags: ['results'],
       summary: 'Fetch many results in one request',
       description: 'One entry per id, in request order: found=false where nothing is stored, error set where ' +
         'the stored value cannot be read (pickle, yaml, garbage); the rest of the batch is unaffected.',
       body: ref(BatchGetRequestSchema),
-      response: { 200: ref(BatchGetResponseSchema), 400: problem, 413: problem, 415: problem, 503: problem }
+      response: { 200: ref(BatchGetResponseSchema), 400: problem, 401: problem, 403: problem, 413: problem, 415: problem, 503: problem }
     }
   }, async (req, reply) => {
+    const results = app.storeFor(req)
     const ids = req.body.taskIds
     checkSize(ids)
     const raws = await results.getRawMany(ids)
@@ -62,15 +64,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/results::batchWait', {
+    config: { scope: 'read' },
     schema: {
       tags: ['results'],
       summary: 'Wait for many results: all of them (default) or any one',
       description: 'Long-polls every id over the shared subscriber; answers when all (or any) are ready or ' +
         'when timeoutSeconds elapses, with every id\'s current state.',
       body: ref(BatchWaitRequestSchema),
-      response: { 200: ref(BatchWaitResponseSchema), 400: problem, 413: problem, 415: problem, 422: problem, 503: problem }
+      response: { 200: ref(BatchWaitResponseSchema), 400: problem, 401: problem, 403: problem, 413: problem, 415: problem, 422: problem, 503: problem }
     }
   }, async (req, reply) => {
+    const results = app.storeFor(req)
     const { taskIds, mode = 'all' } = req.body
     checkSize(taskIds)
     if (waiter.stats.waiters + taskIds.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)

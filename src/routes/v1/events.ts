@@ -20,10 +20,11 @@ interface Snapshot { id: string, view: ResultView | null }
 const digest = (raw: Buffer | null): string => raw === null ? 'none' : createHash('sha1').update(raw).digest('hex').slice(0, 16)
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const { results, waiter } = app
+  const { waiter } = app
   const { wait } = app.settings
 
   app.get('/results/:taskId/events', {
+    config: { scope: 'read' },
     schema: {
       tags: ['results'],
       summary: 'Stream state changes as Server-Sent Events',
@@ -37,11 +38,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: {
         200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
         400: problem,
+        401: problem,
+        403: problem,
         422: problem,
         503: problem
       }
     }
   }, async (req, reply) => {
+    const results = app.storeFor(req)
     const { taskId } = req.params
     if (waiter.stats.waiters >= wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000

@@ -13,11 +13,11 @@ import { clientGone, decoded } from './shared.js'
 const ParamsSchema = Type.Object({ groupId: ref(TaskIdSchema) })
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const groups = new GroupReader(app.results)
   const { wait } = app.settings
-  const errors = { 400: problem, 404: problem, 422: problem, 503: problem }
+  const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 422: problem, 503: problem }
 
   app.get('/groups/:groupId', {
+    config: { scope: 'read' },
     schema: {
       tags: ['groups'],
       summary: 'Progress of a group or chord',
@@ -27,6 +27,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(GroupViewSchema), ...errors }
     }
   }, async (req) => {
+    const results = app.storeFor(req)
+    const groups = new GroupReader(results)
     const { groupId } = req.params
     const view = await decoded(groupId, () => groups.read(groupId))
     if (view === null) throw new GroupNotFound(groupId)
@@ -34,6 +36,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/groups/:groupId/wait', {
+    config: { scope: 'read' },
     schema: {
       tags: ['groups'],
       summary: 'Wait until every child of a saved group is ready',
@@ -42,12 +45,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(GroupWaitResponseSchema), ...errors }
     }
   }, async (req, reply) => {
+    const results = app.storeFor(req)
+    const groups = new GroupReader(results)
     const { groupId } = req.params
     const ids = await decoded(groupId, () => groups.childIds(groupId))
     if (ids === null) throw new GroupNotFound(groupId)
     if (app.waiter.stats.waiters + ids.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
-    const many = await decoded(groupId, () => waitForMany(app.results, app.waiter, ids, 'all', timeoutMs, clientGone(reply)))
+    const many = await decoded(groupId, () => waitForMany(results, app.waiter, ids, 'all', timeoutMs, clientGone(reply)))
     const chord = await groups.chord(groupId)
     return {
       timedOut: many.timedOut,

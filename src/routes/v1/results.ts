@@ -6,7 +6,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { detectFormat } from '../../celery/codec.js'
 import { waitForResult } from '../../celery/wait-result.js'
-import type { ResultStore } from '../../celery/result-store.js'
 import { InvalidRequest, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
 import { clientGone, decoded } from './shared.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
@@ -30,10 +29,10 @@ function checkStoreBody (body: StoreRequest): void {
 const RAW_TYPES = { json: 'application/json', msgpack: 'application/msgpack' } as const
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const results: ResultStore = app.results
-  const errors = { 400: problem, 404: problem, 422: problem, 503: problem }
+  const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 422: problem, 503: problem }
 
   app.get('/results/:taskId', {
+    config: { scope: 'read' },
     schema: {
       tags: ['results'],
       summary: 'Fetch a result as language-neutral JSON',
@@ -43,6 +42,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(ResultViewSchema), ...errors }
     }
   }, async (req, reply) => {
+    const results = app.storeFor(req)
     const body = await decoded(req.params.taskId, () => results.fetchJson(req.params.taskId))
     if (body === null) throw new ResultNotFound(req.params.taskId)
     // Already serialized (the result's JSON bytes are copied, not re-encoded): sent as is.
@@ -50,6 +50,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/results/:taskId/raw', {
+    config: { scope: 'read' },
     schema: {
       tags: ['results'],
       summary: 'Fetch the stored Celery document untouched',
@@ -68,6 +69,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (req, reply) => {
+    const results = app.storeFor(req)
     const { taskId } = req.params
     const raw = await results.getRaw(taskId)
     if (raw === null) throw new ResultNotFound(taskId)
@@ -79,6 +81,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/results/:taskId/wait', {
+    config: { scope: 'read' },
     schema: {
       tags: ['results'],
       summary: 'Wait (long-poll) until the result is ready or the timeout elapses',
@@ -90,6 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(WaitResponseSchema), ...errors }
     }
   }, async (req, reply) => {
+    const results = app.storeFor(req)
     const { taskId } = req.params
     const { wait } = app.settings
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
@@ -98,6 +102,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/results/:taskId', {
+    config: { scope: 'write' },
     schema: {
       tags: ['results'],
       summary: 'Store a result in Celery\'s format and publish it',
@@ -109,6 +114,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(StoreResponseSchema), 409: problem, 413: problem, 415: problem, ...errors }
     }
   }, async (req) => {
+    const results = app.storeFor(req)
     const { taskId } = req.params
     checkStoreBody(req.body)
     const out = await results.store(taskId, req.body)
@@ -117,6 +123,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.put('/results/:taskId/ttl', {
+    config: { scope: 'write' },
     schema: {
       tags: ['results'],
       summary: 'Set (EXPIRE) or remove (PERSIST, ttlSeconds=null) the expiry of a stored result',
@@ -125,6 +132,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(ExpireResponseSchema), ...errors }
     }
   }, async (req) => {
+    const results = app.storeFor(req)
     const { taskId } = req.params
     const ttl = await results.expire(taskId, req.body.ttlSeconds)
     if (ttl === undefined) throw new ResultNotFound(taskId)
@@ -132,6 +140,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/results/:taskId', {
+    config: { scope: 'write' },
     schema: {
       tags: ['results'],
       summary: 'Forget a result (Celery\'s AsyncResult.forget())',
@@ -140,6 +149,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: Type.Null({ description: 'Deleted, or nothing was stored' }), ...errors }
     }
   }, async (req, reply) => {
+    const results = app.storeFor(req)
     await results.forget(req.params.taskId)
     return reply.code(204).send(null)
   })

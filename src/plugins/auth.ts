@@ -1,0 +1,84 @@
+/**
+ * API tokens: `Authorization: Bearer <token>`, compared in constant time against every configured token,
+ * scopes checked per route (`config.scope`; admin implies read and write), and a token's keyPrefix confining
+ * it to one Celery app's keys. Probes, the API document and (by default) /metrics are public. CORS is off
+ * unless RG_CORS_ORIGINS lists origins.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import cors from '@fastify/cors'
+import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
+import type { Config, Scope } from '../config.js'
+import { Forbidden, Unauthenticated } from '../errors.js'
+
+export interface Principal {
+  name: string
+  scopes: ReadonlySet<Scope>
+  /** Celery global_keyprefix this caller is confined to. */
+  keyPrefix: string
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Scope a token needs for this route; routes without one need admin, unless public. */
+    scope?: Scope
+    public?: boolean
+  }
+  interface FastifyRequest {
+    principal: Principal | null
+  }
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
+
+export default fp<{ auth: Config['auth'], keyPrefix: string }>(async (app, { auth, keyPrefix }) => {
+  const everything: ReadonlySet<Scope> = new Set(['read', 'write', 'admin'])
+  const tokens = auth.tokens.map(t => ({
+    hash: digest(t.token),
+    principal: { name: t.name, scopes: new Set(t.scopes), keyPrefix: t.keyPrefix ?? keyPrefix }
+  }))
+  const anonymous: Principal = { name: 'anonymous', scopes: everything, keyPrefix }
+  if (auth.disabled || tokens.length === 0) {
+    app.log.warn('authentication is off (no RG_AUTH_TOKENS): every client can read and write every result')
+  }
+
+  const isPublic = (req: FastifyRequest): boolean => {
+    const config = req.routeOptions.config
+    const url = req.routeOptions.url
+    if (url === undefined) return true // no route: the 404 handler answers
+    if (config.public === true || url === '/docs' || url.startsWith('/docs/')) return true
+    return url === '/metrics' && auth.metricsPublic
+  }
+
+  /** Every token is compared (no early exit), each in constant time, so timing says nothing about them. */
+  const identify = (presented: string): Principal | null => {
+    const hash = digest(presented)
+    let found: Principal | null = null
+    for (const t of tokens) if (timingSafeEqual(hash, t.hash)) found = t.principal
+    return found
+  }
+
+  // CORS stays off unless origins are configured; browsers then get exactly those origins.
+  if (auth.corsOrigins.length > 0) {
+    await app.register(cors, { origin: auth.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'last-event-id'], maxAge: 600 })
+  }
+
+  app.decorateRequest('principal', null)
+  app.addHook('onRequest', async (req, reply) => {
+    if (auth.disabled || tokens.length === 0) {
+      req.principal = anonymous
+      return
+    }
+    if (isPublic(req)) return
+    const header = req.headers.authorization
+    const m = header === undefined ? null : /^Bearer ([\x21-\x7e]{1,1024})$/.exec(header)
+    const principal = m?.[1] === undefined ? null : identify(m[1])
+    if (principal === null) {
+      reply.header('www-authenticate', 'Bearer realm="result-gateway"')
+      throw new Unauthenticated(header === undefined ? 'No token' : 'Unknown or malformed token')
+    }
+    const needed = req.routeOptions.config.scope ?? 'admin'
+    if (!principal.scopes.has(needed) && !principal.scopes.has('admin')) throw new Forbidden(principal.name, needed)
+    req.principal = principal
+  })
+}, { name: 'auth' })
