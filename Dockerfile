@@ -1,6 +1,6 @@
 # result-gateway container image.
 #   docker build -t result-gateway:0.1.0 .
-#   docker run --rm -p 8080:8080 --read-only -e RG_REDIS_URL=redis://redis:6379/0 result-gateway:0.1.0
+#   docker run --rm -p 8080:8080 --read-only -e RG_REDIS_URL=redis://redis:6379/0 -e RG_AUTH_TOKENS="$TOKENS_JSON" result-gateway:0.1.0
 # Node 24 is the current LTS line; the base is pinned to an exact release.
 
 FROM node:24.21.0-bookworm-slim AS build

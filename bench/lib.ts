@@ -40,7 +40,7 @@ export async function waitForHttp (url: string): Promise<void> {
 export async function startGateway (redisUrl: string, env: Record<string, string> = {}): Promise<{ url: string, child: ChildProcess, stop: () => Promise<void> }> {
   const port = await freePort()
   const child = spawn(process.execPath, [new URL('../dist/server.js', import.meta.url).pathname], {
-    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', ...env },
     stdio: ['ignore', 'ignore', 'inherit']
   })
   const url = `http://127.0.0.1:${port}`
