@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → validation → load shedding → auth → OpenAPI → Redis → metrics → domain → probes → routes.
+ * error model → validation → load shedding → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyServerOptions } from 'fastify'
@@ -14,6 +14,7 @@ import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import problem from './plugins/problem.js'
+import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
 import batchV1 from './routes/v1/batch.js'
 import eventsV1 from './routes/v1/events.js'
@@ -31,6 +32,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     logger: opts.logger ?? false,
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutSeconds * 1000,
+    http: { headersTimeout: config.http.headersTimeoutSeconds * 1000 },
     requestIdHeader: 'x-request-id',
     // Clients send task ids in the path; keep router limits generous but bounded.
     routerOptions: { maxParamLength: 300 }
@@ -50,6 +52,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   // Before any route: @fastify/swagger documents the routes registered after it.
   await app.register(openapi)
   await app.register(redis, { config: config.redis })
+  await app.register(rateLimit, { perMinute: config.http.rateLimitPerMinute, keyPrefix: config.redis.keyPrefix })
   await app.register(metrics)
   await app.register(celery, { config })
   await app.register(health)

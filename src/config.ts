@@ -40,6 +40,8 @@ export const ConfigSchema = Type.Object({
   RG_AUTH_DISABLED: Type.Boolean({ default: false, description: 'Run without API tokens (logs a warning). Required when RG_AUTH_TOKENS is unset, except with the throwaway dev Redis' }),
   RG_METRICS_PUBLIC: Type.Boolean({ default: true, description: 'Serve /metrics without a token (otherwise the admin scope is needed)' }),
   RG_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1, description: 'Comma-separated origins allowed by CORS; unset = CORS off' })),
+  RG_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 0, description: 'Requests per minute per token (per client IP without tokens), counted in Redis so replicas share it; 0 = off' }),
+  RG_HTTP_HEADERS_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, default: 10, description: 'Time allowed to send the request headers (slow-loris guard; no idle-socket timeout, which would cut long-polls)' }),
   RG_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info', description: 'pino log level' })
 })
 export type ConfigEnv = Static<typeof ConfigSchema>
@@ -147,7 +149,9 @@ function toConfig (e: ConfigEnv, tokens: Token[]) {
       host: e.RG_HTTP_HOST,
       port: e.RG_HTTP_PORT,
       bodyLimitBytes: e.RG_HTTP_BODY_LIMIT_BYTES,
-      requestTimeoutSeconds: e.RG_HTTP_REQUEST_TIMEOUT_SECONDS
+      requestTimeoutSeconds: e.RG_HTTP_REQUEST_TIMEOUT_SECONDS,
+      headersTimeoutSeconds: e.RG_HTTP_HEADERS_TIMEOUT_SECONDS,
+      rateLimitPerMinute: e.RG_RATE_LIMIT_PER_MINUTE
     },
     redis: {
       /** null: nothing configured (npm start then runs a throwaway redis-server). */

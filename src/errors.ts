@@ -15,12 +15,14 @@ export const PROBLEM_TYPES = {
   RG_RESULT_FINAL: { slug: 'result-final', title: 'Result already final', status: 409 },
   RG_PAYLOAD_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large', status: 413 },
   RG_UNSUPPORTED_MEDIA_TYPE: { slug: 'unsupported-media-type', title: 'Unsupported media type', status: 415 },
+  RG_RATE_LIMITED: { slug: 'rate-limited', title: 'Too many requests', status: 429 },
   RG_UNSUPPORTED_SERIALIZER: { slug: 'unsupported-serializer', title: 'Unsupported serializer', status: 422 },
   RG_UNDECODABLE_RESULT: { slug: 'undecodable-result', title: 'Stored result cannot be decoded', status: 422 },
   RG_REDIS_UNAVAILABLE: { slug: 'redis-unavailable', title: 'Redis unavailable', status: 503 },
   RG_SHUTTING_DOWN: { slug: 'shutting-down', title: 'Shutting down', status: 503 },
   RG_OVERLOADED: { slug: 'overloaded', title: 'Overloaded', status: 503 },
   RG_TOO_MANY_WAITERS: { slug: 'too-many-waiters', title: 'Too many waiters', status: 503 },
+  RG_REDIS_DENIED: { slug: 'redis-denied', title: 'Redis ACL denied the command', status: 500 },
   RG_INTERNAL: { slug: 'internal', title: 'Internal error', status: 500 }
 } as const
 
@@ -53,3 +55,7 @@ export const Unauthenticated = createError<[string]>(
   'RG_UNAUTHENTICATED', '%s: send Authorization: Bearer <token>', 401)
 export const Forbidden = createError<[string, string]>(
   'RG_FORBIDDEN', 'Token %s lacks the %s scope for this request', 403)
+export const RateLimited = createError<[string, string]>(
+  'RG_RATE_LIMITED', 'Rate limit of %s exceeded; retry in %s', 429)
+export const RedisDenied = createError<[string]>(
+  'RG_REDIS_DENIED', 'Redis refused the gateway\'s command (%s): grant the ACL rule in the README', 500)

@@ -4,7 +4,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { PROBLEM_TYPES, type ProblemCode, RedisUnavailable, RouteNotFound } from '../errors.js'
+import { PROBLEM_TYPES, type ProblemCode, RedisDenied, RedisUnavailable, RouteNotFound } from '../errors.js'
 import { isUnavailable } from '../redis/connect.js'
 import type { Problem } from '../schemas/problem.js'
 
@@ -54,6 +54,7 @@ export default fp(async (app) => {
   app.setErrorHandler((error: FastifyError, req, reply) => {
     let err = error
     if (isUnavailable(err)) err = new RedisUnavailable(err.message.split('\n')[0] ?? 'error')
+    else if (err.message.startsWith('NOPERM')) err = new RedisDenied(err.message.split('\n')[0] ?? 'NOPERM')
     const p = problemFor(err, req)
     if (p.status >= 500) req.log.error({ err: error }, 'request failed')
     return send(reply, p)

@@ -78,3 +78,25 @@ t.test('CORS is off by default and answers only the configured origins', async t
   t.equal((await on.inject(pre)).headers['access-control-allow-origin'], 'https://app.example')
   t.notOk((await on.inject({ ...pre, headers: { ...pre.headers, origin: 'https://evil.example' } })).headers['access-control-allow-origin'])
 })
+
+t.test('per-token rate limits, counted in Redis: 429 rate-limited with Retry-After; probes exempt', async t => {
+  const server = await startRedis(t)
+  const app = await buildTestApp(t, server.url, {
+    RG_AUTH_DISABLED: 'false',
+    RG_RATE_LIMIT_PER_MINUTE: '3',
+    RG_AUTH_TOKENS: JSON.stringify([{ name: 'a', token: 'a'.repeat(24), scopes: ['read'] }, { name: 'b', token: 'b'.repeat(24), scopes: ['read'] }])
+  })
+  const get = (token: string) => app.inject({ url: '/v1/results/x', headers: { authorization: `Bearer ${token}` } })
+  for (let i = 0; i < 3; i++) t.equal((await get('a'.repeat(24))).statusCode, 404)
+  const limited = await get('a'.repeat(24))
+  t.equal(limited.statusCode, 429)
+  t.match(limited.headers['content-type'], /^application\/problem\+json/)
+  t.match(limited.json(), { code: 'RG_RATE_LIMITED', type: '/problems/rate-limited' })
+  t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After set')
+  t.equal((await get('b'.repeat(24))).statusCode, 404, 'another token has its own budget')
+  for (let i = 0; i < 5; i++) t.equal((await app.inject('/healthz')).statusCode, 200)
+  const redis = new Redis(server.port, '127.0.0.1')
+  t.teardown(() => redis.quit())
+  const [, keys] = await redis.scan('0', 'MATCH', `${app.settings.redis.keyPrefix}result-gateway-rate-*`, 'COUNT', 1000)
+  t.ok(keys.length >= 1, 'counters live in Redis under the gateway prefix, shared by replicas')
+})

@@ -32,3 +32,16 @@ t.test('readiness fails fast and liveness holds when Redis is gone', async t => 
   t.equal(ready.headers['retry-after'], '1')
   t.equal((await app.inject('/healthz')).statusCode, 200)
 })
+
+t.test('the docs UI and API document are served with security headers', async t => {
+  const redis = await startRedis(t)
+  const app = await buildTestApp(t, redis.url)
+  const page = await app.inject('/docs')
+  t.equal(page.statusCode, 200)
+  t.match(page.headers['content-security-policy'], /default-src 'self'/)
+  t.equal(page.headers['x-content-type-options'], 'nosniff')
+  t.match(page.headers['x-frame-options'], /SAMEORIGIN/)
+  const doc = await app.inject('/openapi.json')
+  t.equal(doc.json().openapi, '3.1.0')
+  t.equal(doc.headers['x-content-type-options'], 'nosniff')
+})
