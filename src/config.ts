@@ -3,9 +3,11 @@
  * validation, the README table and the Helm chart), loaded by loadConfig(env) into a frozen nested Config.
  */
 import { readFileSync } from 'node:fs'
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 import { Value } from '@sinclair/typebox/value'
+import { parseEndpoints, parseRedisUrl, TopologyError, type ParsedUrl } from './redis/topology.js'
 
 const Port = (description: string, def?: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, description, ...(def === undefined ? {} : { default: def }) })
@@ -15,9 +17,22 @@ export const ConfigSchema = Type.Object({
   RG_HTTP_PORT: Port('Port to listen on (0 = any free port)', 8080),
   RG_HTTP_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1048576, description: 'Largest accepted request body' }),
   RG_HTTP_REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 0, default: 120, description: 'Whole-request timeout (0 = none); must exceed RG_WAIT_MAX_SECONDS' }),
-  RG_REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL as Celery\'s result_backend takes it: redis://[user:password@]host:port/db, rediss://… (TLS), unix:///path/to/socket?db=N. Secret: also RG_REDIS_URL_FILE.' })),
+  RG_REDIS_URL: Type.Optional(Type.String({ minLength: 1, description: 'Redis URL as Celery\'s result_backend takes it: redis://[user:password@]host:port/db, rediss://…?ssl_cert_reqs=required&ssl_ca_certs=/ca.pem (TLS), unix:///path/to/socket?db=N, sentinel://:pw@h1:26379/0;sentinel://:pw@h2:26379 (with RG_REDIS_SENTINEL_MASTER). Secret: also RG_REDIS_URL_FILE.' })),
   RG_REDIS_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'ACL user (overrides the URL\'s)' })),
   RG_REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'Password (overrides the URL\'s). Secret: also RG_REDIS_PASSWORD_FILE.' })),
+  RG_REDIS_SENTINELS: Type.Optional(Type.String({ minLength: 1, description: 'Sentinel mode without a URL: comma-separated sentinel host:port list (port default 26379)' })),
+  RG_REDIS_SENTINEL_MASTER: Type.Optional(Type.String({ minLength: 1, description: 'Sentinel master name (Celery\'s transport option master_name); required in Sentinel mode' })),
+  RG_REDIS_SENTINEL_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'ACL user for the sentinels themselves (separate from the data user)' })),
+  RG_REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'Password of the sentinels themselves (Celery\'s sentinel_kwargs password; separate from the data password). Secret: also RG_REDIS_SENTINEL_PASSWORD_FILE.' })),
+  RG_REDIS_CLUSTER_NODES: Type.Optional(Type.String({ minLength: 1, description: 'Cluster mode: comma-separated seed nodes host:port (port default 6379); the rest are discovered. Credentials from RG_REDIS_USERNAME / RG_REDIS_PASSWORD' })),
+  RG_REDIS_TLS: Type.Boolean({ default: false, description: 'Use TLS without a rediss:// URL (Sentinel data connections, Cluster nodes, REDIS_HOST)' }),
+  RG_REDIS_TLS_CA_FILE: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA(s) that signed the Redis server certificate (default: the system store)' })),
+  RG_REDIS_TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate, for mutual TLS' })),
+  RG_REDIS_TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'PEM client private key, for mutual TLS (a secret: read from the file, never logged)' })),
+  RG_REDIS_TLS_SERVERNAME: Type.Optional(Type.String({ minLength: 1, description: 'Name the server certificate must carry (SNI and verification), when it differs from the host connected to' })),
+  RG_REDIS_TLS_VERIFY: Type.Union([Type.Literal('required'), Type.Literal('none')], { default: 'required', description: 'Verify the server certificate (required) or not (none: testing only). The URL\'s ssl_cert_reqs=none also turns it off' }),
+  RG_REDIS_DURABLE_REPLICAS: Type.Integer({ minimum: 0, maximum: 16, default: 0, description: 'Default number of replicas a store must reach (Redis WAIT) before it is acknowledged; a request\'s ?replicas= overrides it; 0 = off' }),
+  RG_REDIS_DURABLE_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 1, description: 'How long a durable store waits for its replicas before answering 503 not-replicated; below RG_REDIS_COMMAND_TIMEOUT_MS (default: half of it, at most 1000)' })),
   REDIS_HOST: Type.Optional(Type.String({ minLength: 1, description: 'Seed-style host, read only when RG_REDIS_URL is unset' })),
   REDIS_PORT: Type.Optional(Port('Seed-style port, read only when RG_REDIS_URL is unset (default 6379)')),
   REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'Seed-style password, read only when RG_REDIS_URL is unset. Secret: also REDIS_PASSWORD_FILE.' })),
@@ -47,11 +62,11 @@ export const ConfigSchema = Type.Object({
 export type ConfigEnv = Static<typeof ConfigSchema>
 
 /** Variables that may hold secrets: each also accepts `<NAME>_FILE`, and all are redacted from logs. */
-export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD', 'RG_AUTH_TOKENS'] as const
+export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD', 'RG_REDIS_SENTINEL_PASSWORD', 'RG_AUTH_TOKENS'] as const
 
 /** pino redact paths for everything that can carry a secret. */
 export const REDACT_PATHS = [
-  'config.redis.url', 'config.redis.password', 'redis.password', 'password', '*.password', '*.token',
+  'config.redis.password', 'config.redis.sentinelPassword', 'config.redis.tls.key', 'sentinelPassword', 'redis.password', 'password', '*.password', '*.token',
   'req.headers.authorization', 'req.headers.cookie'
 ]
 
@@ -130,14 +145,106 @@ function readSecretFiles (env: Record<string, string | undefined>, problems: str
   return out
 }
 
-function redisUrlFrom (e: ConfigEnv): string | null {
-  if (e.RG_REDIS_URL !== undefined) return e.RG_REDIS_URL
-  if (e.REDIS_HOST === undefined) return null
-  const host = e.REDIS_HOST.includes(':') ? `[${e.REDIS_HOST}]` : e.REDIS_HOST
-  return `redis://${host}:${e.REDIS_PORT ?? 6379}/${e.REDIS_DB ?? 0}`
+export interface TlsSettings {
+  ca?: string
+  cert?: string
+  key?: string
+  servername?: string
+  rejectUnauthorized: boolean
 }
 
-function toConfig (e: ConfigEnv, tokens: Token[]) {
+/** Where Redis is (null: nothing configured), the credentials and TLS, from URL and variables together. */
+function resolveRedis (e: ConfigEnv, problems: string[]) {
+  let parsed: ParsedUrl | null = null
+  const sources = [e.RG_REDIS_URL, e.RG_REDIS_SENTINELS, e.RG_REDIS_CLUSTER_NODES].filter(v => v !== undefined)
+  if (sources.length > 1) problems.push('set only one of RG_REDIS_URL, RG_REDIS_SENTINELS and RG_REDIS_CLUSTER_NODES')
+  try {
+    if (e.RG_REDIS_CLUSTER_NODES !== undefined) {
+      parsed = { topology: { kind: 'cluster', nodes: parseEndpoints(e.RG_REDIS_CLUSTER_NODES, 6379, 'RG_REDIS_CLUSTER_NODES') } }
+    } else if (e.RG_REDIS_SENTINELS !== undefined) {
+      if (e.RG_REDIS_SENTINEL_MASTER === undefined) throw new TopologyError('Sentinel mode needs RG_REDIS_SENTINEL_MASTER (the master name)')
+      const sentinels = parseEndpoints(e.RG_REDIS_SENTINELS, 26379, 'RG_REDIS_SENTINELS')
+      parsed = { topology: { kind: 'sentinel', sentinels, masterName: e.RG_REDIS_SENTINEL_MASTER, db: e.REDIS_DB ?? 0 } }
+    } else if (e.RG_REDIS_URL !== undefined) {
+      parsed = parseRedisUrl(e.RG_REDIS_URL, e.RG_REDIS_SENTINEL_MASTER)
+    } else if (e.REDIS_HOST !== undefined) {
+      parsed = { topology: { kind: 'standalone', host: e.REDIS_HOST, port: e.REDIS_PORT ?? 6379, db: e.REDIS_DB ?? 0 } }
+    }
+  } catch (err) {
+    const where = e.RG_REDIS_URL !== undefined && e.RG_REDIS_SENTINELS === undefined && e.RG_REDIS_CLUSTER_NODES === undefined ? 'RG_REDIS_URL: ' : ''
+    problems.push(`${where}${(err as Error).message}`)
+  }
+
+  const urlTls = parsed?.tls
+  const tlsOn = urlTls !== undefined || e.RG_REDIS_TLS
+  const files = {
+    ca: e.RG_REDIS_TLS_CA_FILE ?? urlTls?.caFile,
+    cert: e.RG_REDIS_TLS_CERT_FILE ?? urlTls?.certFile,
+    key: e.RG_REDIS_TLS_KEY_FILE ?? urlTls?.keyFile
+  }
+  let tls: TlsSettings | null = null
+  if (tlsOn) {
+    tls = { rejectUnauthorized: e.RG_REDIS_TLS_VERIFY === 'required' && urlTls?.verify !== false }
+    for (const [field, file] of Object.entries(files) as Array<[keyof typeof files, string | undefined]>) {
+      if (file === undefined) continue
+      const name = `RG_REDIS_TLS_${field.toUpperCase()}_FILE`
+      try {
+        tls[field] = readFileSync(file, 'utf8')
+      } catch (err) {
+        problems.push(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+        continue
+      }
+      const problem = field === 'key' ? checkKey(tls[field]) : checkCertificates(tls[field] ?? '')
+      if (problem !== null) problems.push(`${name}: ${file} ${problem}`)
+    }
+    if ((tls.cert === undefined) !== (tls.key === undefined) && problems.length === 0) {
+      problems.push('mutual TLS needs both RG_REDIS_TLS_CERT_FILE and RG_REDIS_TLS_KEY_FILE')
+    }
+    if (e.RG_REDIS_TLS_SERVERNAME !== undefined) tls.servername = e.RG_REDIS_TLS_SERVERNAME
+  } else if (Object.values(files).some(f => f !== undefined)) {
+    problems.push('RG_REDIS_TLS_*_FILE is set but TLS is off: use a rediss:// URL or RG_REDIS_TLS=true')
+  }
+  if (parsed?.topology.kind === 'socket' && tlsOn) problems.push('TLS is not used over a unix socket: unset RG_REDIS_TLS')
+
+  return {
+    /** null: nothing configured (npm start then runs a throwaway redis-server). */
+    topology: parsed?.topology ?? null,
+    tls,
+    username: e.RG_REDIS_USERNAME ?? parsed?.username ?? null,
+    password: e.RG_REDIS_PASSWORD ?? parsed?.password ?? (e.RG_REDIS_URL === undefined ? e.REDIS_PASSWORD ?? null : null),
+    sentinelUsername: e.RG_REDIS_SENTINEL_USERNAME ?? null,
+    sentinelPassword: e.RG_REDIS_SENTINEL_PASSWORD ?? null
+  }
+}
+
+/** null when the PEM holds at least one certificate and none has expired or is not yet valid. */
+function checkCertificates (pem: string): string | null {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
+  if (blocks.length === 0) return 'holds no PEM certificate'
+  const now = Date.now()
+  for (const block of blocks) {
+    let cert: X509Certificate
+    try {
+      cert = new X509Certificate(block)
+    } catch {
+      return 'holds a certificate that cannot be parsed'
+    }
+    if (Date.parse(cert.validTo) < now) return `holds a certificate that expired on ${cert.validTo} (${cert.subject.replace(/\n/g, ', ')})`
+    if (Date.parse(cert.validFrom) > now) return `holds a certificate not valid before ${cert.validFrom}`
+  }
+  return null
+}
+
+function checkKey (pem: string | undefined): string | null {
+  try {
+    createPrivateKey(pem ?? '')
+    return null
+  } catch {
+    return 'holds no readable (unencrypted PEM) private key'
+  }
+}
+
+function toConfig (e: ConfigEnv, tokens: Token[], redis: ReturnType<typeof resolveRedis>) {
   return {
     auth: {
       tokens,
@@ -154,10 +261,11 @@ function toConfig (e: ConfigEnv, tokens: Token[]) {
       rateLimitPerMinute: e.RG_RATE_LIMIT_PER_MINUTE
     },
     redis: {
-      /** null: nothing configured (npm start then runs a throwaway redis-server). */
-      url: redisUrlFrom(e),
-      username: e.RG_REDIS_USERNAME ?? null,
-      password: e.RG_REDIS_PASSWORD ?? (e.RG_REDIS_URL === undefined ? e.REDIS_PASSWORD ?? null : null),
+      ...redis,
+      durable: {
+        replicas: e.RG_REDIS_DURABLE_REPLICAS,
+        timeoutMs: e.RG_REDIS_DURABLE_TIMEOUT_MS ?? Math.min(1000, Math.floor(e.RG_REDIS_COMMAND_TIMEOUT_MS / 2))
+      },
       keyPrefix: normalizeKeyPrefix(e.RG_REDIS_KEY_PREFIX),
       commandTimeoutMs: e.RG_REDIS_COMMAND_TIMEOUT_MS,
       connectTimeoutMs: e.RG_REDIS_CONNECT_TIMEOUT_MS
@@ -208,15 +316,16 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     parsed.RG_HTTP_REQUEST_TIMEOUT_SECONDS <= parsed.RG_WAIT_MAX_SECONDS) {
     problems.push('RG_HTTP_REQUEST_TIMEOUT_SECONDS must exceed RG_WAIT_MAX_SECONDS (or be 0), or long waits are cut off')
   }
-  if (parsed?.RG_REDIS_URL !== undefined && !/^(rediss?|unix|socket):\/\//.test(parsed.RG_REDIS_URL)) {
-    problems.push('RG_REDIS_URL: must start with redis://, rediss://, unix:// or socket://')
+  if (parsed?.RG_REDIS_DURABLE_TIMEOUT_MS !== undefined && parsed.RG_REDIS_DURABLE_TIMEOUT_MS >= parsed.RG_REDIS_COMMAND_TIMEOUT_MS) {
+    problems.push('RG_REDIS_DURABLE_TIMEOUT_MS must be less than RG_REDIS_COMMAND_TIMEOUT_MS (Redis WAIT runs under the command timeout)')
   }
+  const redis = parsed === undefined ? undefined : resolveRedis(parsed, problems)
   const tokens = parseTokens(parsed?.RG_AUTH_TOKENS, problems)
-  if (parsed !== undefined && tokens.length === 0 && !parsed.RG_AUTH_DISABLED && redisUrlFrom(parsed) !== null) {
+  if (parsed !== undefined && tokens.length === 0 && !parsed.RG_AUTH_DISABLED && redis !== undefined && redis.topology !== null) {
     problems.push('RG_AUTH_TOKENS is unset: configure API tokens, or set RG_AUTH_DISABLED=true to run without authentication')
   }
-  if (problems.length > 0 || parsed === undefined) throw new ConfigError(problems)
-  return deepFreeze(toConfig(parsed, tokens))
+  if (problems.length > 0 || parsed === undefined || redis === undefined) throw new ConfigError(problems)
+  return deepFreeze(toConfig(parsed, tokens, redis))
 }
 
 function deepFreeze<T> (o: T): T {

@@ -19,6 +19,7 @@ export const PROBLEM_TYPES = {
   RG_UNSUPPORTED_SERIALIZER: { slug: 'unsupported-serializer', title: 'Unsupported serializer', status: 422 },
   RG_UNDECODABLE_RESULT: { slug: 'undecodable-result', title: 'Stored result cannot be decoded', status: 422 },
   RG_REDIS_UNAVAILABLE: { slug: 'redis-unavailable', title: 'Redis unavailable', status: 503 },
+  RG_NOT_REPLICATED: { slug: 'not-replicated', title: 'Write not replicated in time', status: 503 },
   RG_SHUTTING_DOWN: { slug: 'shutting-down', title: 'Shutting down', status: 503 },
   RG_OVERLOADED: { slug: 'overloaded', title: 'Overloaded', status: 503 },
   RG_TOO_MANY_WAITERS: { slug: 'too-many-waiters', title: 'Too many waiters', status: 503 },
@@ -44,6 +45,9 @@ export const UndecodableResult = createError<[string, string]>(
   'RG_UNDECODABLE_RESULT', 'The stored result of task %s cannot be decoded: %s', 422)
 export const RedisUnavailable = createError<[string]>(
   'RG_REDIS_UNAVAILABLE', 'Redis is unavailable (%s); retry shortly', 503)
+export const NotReplicated = createError<[string, number, number, number]>(
+  'RG_NOT_REPLICATED', 'The result of task %s was written to the master, but only %d of %d replicas acknowledged it within %d ms; ' +
+  'it may be lost in a failover. Retry the store (a SUCCESS already stored answers 409, which means it is kept)', 503)
 export const ShuttingDown = createError(
   'RG_SHUTTING_DOWN', 'The gateway is shutting down; retry on another instance', 503)
 export const InvalidRequest = createError<[string]>('RG_INVALID_REQUEST', '%s', 400)

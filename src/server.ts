@@ -6,7 +6,9 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, REDACT_PATHS, type Config } from './config.js'
+import { preflight } from './redis/preflight.js'
 import { startRedisServer, type SpawnedRedis } from './redis/spawn.js'
+import { describeTopology } from './redis/topology.js'
 
 async function main (): Promise<void> {
   let config: Config
@@ -21,14 +23,27 @@ async function main (): Promise<void> {
   }
 
   let devRedis: SpawnedRedis | undefined
-  if (config.redis.url === null) {
+  let unreachable: string | undefined
+  if (config.redis.topology !== null) {
+    // Untrusted certificates, wrong names, TLS against a plain-text port, bad credentials: exit with the fix.
+    const check = await preflight(config.redis)
+    if (check.status === 'fatal') {
+      process.stderr.write(`result-gateway: cannot use Redis (${describeTopology(config.redis.topology)}): ${check.message}\n`)
+      process.exit(1)
+    }
+    if (check.status === 'unreachable') unreachable = `${describeTopology(config.redis.topology)}: ${check.message}`
+  } else {
     devRedis = await startRedisServer()
-    config = { ...config, redis: { ...config.redis, url: devRedis.url } }
+    config = { ...config, redis: { ...config.redis, topology: { kind: 'standalone', host: '127.0.0.1', port: devRedis.port, db: 0 } } }
   }
 
   const app = await buildApp(config, {
     logger: { level: config.log.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }
   })
+  if (unreachable !== undefined) {
+    app.log.warn({ reason: unreachable },
+      'Redis is not reachable yet; starting anyway (/readyz answers 503 until it is)')
+  }
   if (devRedis !== undefined) {
     app.log.warn({ pid: devRedis.pid, port: devRedis.port },
       'RG_REDIS_URL and REDIS_HOST are unset: started a throwaway redis-server on 127.0.0.1 (data is lost on exit)')

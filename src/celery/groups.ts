@@ -55,11 +55,18 @@ export class GroupReader {
   async chord (groupId: string): Promise<GroupView['chord']> {
     const keys = chordKeys(this.#store.options.keyPrefix, groupId)
     // `.j` is a sorted set or a list depending on result_chord_ordered: the other command fails WRONGTYPE.
-    const res = await this.#store.redis.pipeline().get(keys.size).get(keys.sizeDiff).zcard(keys.parts).llen(keys.parts).exec()
-    const value = (i: number): number | null => {
-      const [err, v] = res?.[i] ?? [null, null]
-      return err === null && v !== null ? Number(v) : null
-    }
+    // Separate commands, not one pipeline: in a Cluster the three keys live in different slots
+    // (auto-pipelining still sends them in one round trip per node).
+    const redis = this.#store.redis
+    const settle = async (p: Promise<string | number | null>): Promise<number | null> =>
+      p.then(v => v === null ? null : Number(v), (err: unknown) => {
+        if (err instanceof Error && err.message.startsWith('WRONGTYPE')) return null
+        throw err
+      })
+    const res = await Promise.all([
+      settle(redis.get(keys.size)), settle(redis.get(keys.sizeDiff)), settle(redis.zcard(keys.parts)), settle(redis.llen(keys.parts))
+    ])
+    const value = (i: number): number | null => res[i] ?? null
     const size = value(0)
     if (size === null) return null
     return { total: size + (value(1) ?? 0), completed: Math.max(value(2) ?? 0, value(3) ?? 0) }

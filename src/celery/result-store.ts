@@ -2,7 +2,7 @@
  * Reads and writes Celery results in Redis: fetch (view or raw bytes), store (atomic SUCCESS-is-final +
  * PUBLISH), expire / persist, forget. No Fastify here; errors are domain errors the routes map to problems.
  */
-import type { Redis } from 'ioredis'
+import { mgetBuffers, waitForReplicas, type RedisClient } from '../redis/connect.js'
 import { decodeMeta, DecodeError, encodeMeta, type Serializer, type DetectedFormat } from './codec.js'
 import { taskKey } from './keys.js'
 import { fastJsonView } from './fast-view.js'
@@ -18,15 +18,15 @@ export interface ResultStoreOptions {
 }
 
 export type StoreOutcome =
-  | { applied: true, ttlSeconds: number | null, published: number }
+  | { applied: true, ttlSeconds: number | null, published: number, replicas?: { requested: number, acknowledged: number } }
   | { applied: false, currentState: string }
 
 export class ResultStore {
-  readonly redis: Redis
+  readonly redis: RedisClient
   readonly options: ResultStoreOptions
   readonly observer: ResultObserver
 
-  constructor (redis: Redis, options: ResultStoreOptions) {
+  constructor (redis: RedisClient, options: ResultStoreOptions) {
     this.redis = redis
     this.options = options
     this.observer = options.observer ?? noopObserver
@@ -61,7 +61,7 @@ export class ResultStore {
 
   /** Stored values of many tasks in one round trip (MGET); null where nothing is stored. */
   async getRawMany (taskIds: string[]): Promise<Array<Buffer | null>> {
-    const raws = await this.redis.mgetBuffer(...taskIds.map(id => this.key(id)))
+    const raws = await mgetBuffers(this.redis, taskIds.map(id => this.key(id)))
     for (const raw of raws) if (raw !== null) this.observer.payload('read', raw.length)
     return raws
   }
@@ -99,14 +99,24 @@ export class ResultStore {
     return ttl
   }
 
-  async store (taskId: string, req: StoreRequest): Promise<StoreOutcome> {
+  /**
+   * Stores the result; with `durable.replicas` > 0 also waits (Redis WAIT) until that many replicas hold
+   * it and reports how many did — the caller decides what too few means.
+   */
+  async store (taskId: string, req: StoreRequest, durable?: { replicas: number, timeoutMs: number }): Promise<StoreOutcome> {
     const ttl = this.resolveTtl(req.ttlSeconds)
     const payload = encodeMeta(toMeta(taskId, req), this.options.serializer)
-    const [applied, info] = await this.redis.storeResult(this.key(taskId), payload, ttl ?? 0)
+    const key = this.key(taskId)
+    const [applied, info] = await this.redis.storeResult(key, payload, ttl ?? 0)
     if (applied === 1) {
       this.observer.payload('write', payload.length)
       this.observer.stored(req.state)
-      return { applied: true, ttlSeconds: ttl, published: Number(info) }
+      const out: StoreOutcome = { applied: true, ttlSeconds: ttl, published: Number(info) }
+      if (durable !== undefined && durable.replicas > 0) {
+        const acknowledged = await waitForReplicas(this.redis, key, durable.replicas, durable.timeoutMs)
+        out.replicas = { requested: durable.replicas, acknowledged }
+      }
+      return out
     }
     this.observer.refused()
     return { applied: false, currentState: String(info) }

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ShuttingDown } from '../errors.js'
+import { checkReady } from '../redis/connect.js'
 import { problemResponse } from '../schemas/problem.js'
 
 declare module 'fastify' {
@@ -27,13 +28,13 @@ export default fp(async (fastify) => {
     config: { exemptFromLoadShedding: true, public: true },
     schema: {
       tags: ['probes'],
-      summary: 'Readiness: Redis answers PING and the gateway is not shutting down',
+      summary: 'Readiness: the Redis master answers PING (cluster: cluster_state:ok) and the gateway is not shutting down',
       security: [],
       response: { 200: StatusSchema, 503: problemResponse }
     }
   }, async () => {
     if (app.lifecycle.draining) throw new ShuttingDown()
-    await app.redis.ping()
+    await checkReady(app.redis)
     return { status: 'ok' as const }
   })
 }, { name: 'health', dependencies: ['redis'] })

@@ -4,7 +4,8 @@
  * results by state, payload sizes, decode errors. Labels come from closed sets only; never a task id.
  */
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
+import { Cluster, type Command, type Redis } from 'ioredis'
+import type { RedisClient } from '../redis/connect.js'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { stateLabel, type ResultObserver } from '../celery/observer.js'
 
@@ -36,14 +37,17 @@ function cached<T> (make: (key: string) => T): (key: string) => T {
   }
 }
 
-function instrumentRedis (client: Redis, duration: Histogram<'command'>, errors: Counter<'command'>): void {
-  const send = client.sendCommand.bind(client)
+type SendCommand = (command: Command, ...rest: unknown[]) => unknown
+
+function instrumentRedis (client: RedisClient | Redis, duration: Histogram<'command'>, errors: Counter<'command'>): void {
+  const target = client as unknown as { sendCommand: SendCommand }
+  const send = target.sendCommand.bind(client)
   const timer = cached(command => duration.labels({ command }))
   const failures = cached(command => errors.labels({ command }))
-  client.sendCommand = (command, stream) => {
+  target.sendCommand = (command, ...rest) => {
     const name = COMMANDS.has(command.name) ? command.name : 'other'
     const start = process.hrtime.bigint()
-    const result = send(command, stream)
+    const result = send(command, ...rest)
     const observe = (): void => timer(name).observe(Number(process.hrtime.bigint() - start) / 1e9)
     command.promise.then(observe, () => { observe(); failures(name).inc() })
     return result
@@ -58,13 +62,28 @@ export default fp(async (app) => {
   const httpDuration = new Histogram({ name: `${P}http_request_duration_seconds`, help: 'HTTP request latency, by route template and method', labelNames: ['route', 'method'] as const, buckets: LATENCY_BUCKETS, registers: [registry] })
   const redisDuration = new Histogram({ name: `${P}redis_command_duration_seconds`, help: 'Redis command latency, by command', labelNames: ['command'] as const, buckets: LATENCY_BUCKETS, registers: [registry] })
   const redisErrors = new Counter({ name: `${P}redis_command_errors_total`, help: 'Redis commands that failed, by command', labelNames: ['command'] as const, registers: [registry] })
-  const connections: Array<[string, Redis]> = [['data', app.redis], ['subscriber', app.redisSubscriber]]
+  const connections: Array<[string, RedisClient]> = [['data', app.redis], ['subscriber', app.redisSubscriber]]
   new Gauge({ // eslint-disable-line no-new
     name: `${P}redis_connection_up`,
     help: 'Whether each Redis connection is ready (1) or not (0), by role',
     labelNames: ['role'] as const,
     registers: [registry],
     collect () { for (const [role, client] of connections) this.set({ role }, client.status === 'ready' ? 1 : 0) }
+  })
+  new Gauge({ // eslint-disable-line no-new
+    name: `${P}redis_nodes_up`,
+    help: 'Redis servers the data client is connected to and ready, by topology role (master, replica; a cluster counts its nodes, Sentinel and standalone their one master)',
+    labelNames: ['role'] as const,
+    registers: [registry],
+    collect () {
+      const up = (nodes: Redis[]): number => nodes.filter(n => n.status === 'ready').length
+      if (app.redis instanceof Cluster) {
+        this.set({ role: 'master' }, up(app.redis.nodes('master')))
+        this.set({ role: 'replica' }, up(app.redis.nodes('slave')))
+      } else {
+        this.set({ role: 'master' }, app.redis.status === 'ready' ? 1 : 0)
+      }
+    }
   })
   new Gauge({ // eslint-disable-line no-new
     name: `${P}waiters`,

@@ -5,25 +5,25 @@
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
-import { closeRedis, createRedis } from '../redis/connect.js'
+import { closeRedis, createRedis, createSubscriber, type RedisClient } from '../redis/connect.js'
 import { defineScripts } from '../redis/scripts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    redis: Redis
+    redis: RedisClient
     redisSubscriber: Redis
   }
 }
 
 export default fp<{ config: Config['redis'] }>(async (app, { config }) => {
-  const redis = createRedis(config, 'data')
-  const subscriber = createRedis(config, 'subscriber')
+  const redis = createRedis(config)
+  const subscriber = createSubscriber(config, redis)
   defineScripts(redis)
   for (const [role, client] of [['data', redis], ['subscriber', subscriber]] as const) {
     // Without a listener ioredis prints unhandled errors; the message never holds the password.
     client.on('error', (err: Error) => app.log.warn({ role, err: { message: err.message } }, 'redis connection error'))
   }
-  app.decorate('redis', redis)
+  app.decorate<RedisClient>('redis', redis)
   app.decorate('redisSubscriber', subscriber)
   app.addHook('onClose', async () => {
     await Promise.all([closeRedis(subscriber), closeRedis(redis)])

@@ -1,17 +1,32 @@
 /**
- * Builds ioredis clients from the validated config (the only place that knows the connection details),
- * and classifies Redis errors into "unavailable" (503 + Retry-After) versus everything else.
+ * The one factory that turns the configured topology (standalone, unix socket, Sentinel, Cluster; TLS or not)
+ * into ioredis clients, plus the few operations whose shape depends on it (readiness, multi-key reads, WAIT).
+ * Nothing else in the code knows which topology is in use. Also classifies Redis errors into "unavailable"
+ * (503 + Retry-After) versus everything else.
  */
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
+import type { ConnectionOptions } from 'node:tls'
+import calculateSlot from 'cluster-key-slot'
 import type { Config } from '../config.js'
+import type { Endpoint } from './topology.js'
 
+/** Data commands: one connection (standalone / Sentinel master) or a cluster of them. */
+export type RedisClient = Redis | Cluster
 export type RedisRole = 'data' | 'subscriber'
+type RedisConfig = Config['redis']
 
-/** ioredis options from a Celery-style URL (redis://, rediss://, unix://, socket://). */
-export function redisOptions (cfg: Config['redis'], role: RedisRole): RedisOptions {
-  if (cfg.url === null) throw new Error('no Redis configured')
-  const url = new URL(cfg.url)
-  const opts: RedisOptions = {
+const retryStrategy = (times: number): number => Math.min(50 * 2 ** times, 2000)
+
+function tlsOptions (cfg: RedisConfig): ConnectionOptions | undefined {
+  if (cfg.tls === null) return undefined
+  const { ca, cert, key, servername, rejectUnauthorized } = cfg.tls
+  return { rejectUnauthorized, ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(servername === undefined ? {} : { servername }) }
+}
+
+/** Options every single connection shares, whatever the topology. */
+function baseOptions (cfg: RedisConfig, role: RedisRole): RedisOptions {
+  const tls = tlsOptions(cfg)
+  return {
     lazyConnect: true,
     connectionName: `result-gateway:${role}`,
     // CLIENT SETINFO fails on Redis < 7.2 and would show up as command errors in the metrics.
@@ -22,46 +37,159 @@ export function redisOptions (cfg: Config['redis'], role: RedisRole): RedisOptio
     ...(role === 'data' ? { commandTimeout: cfg.commandTimeoutMs } : {}),
     // Fail a request fast instead of queueing it behind reconnects; the caller answers 503.
     maxRetriesPerRequest: 1,
-    enableAutoPipelining: role === 'data',
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 2000)
+    retryStrategy,
+    ...(cfg.username === null ? {} : { username: cfg.username }),
+    ...(cfg.password === null ? {} : { password: cfg.password }),
+    ...(tls === undefined ? {} : { tls })
   }
-  if (url.protocol === 'unix:' || url.protocol === 'socket:') {
-    opts.path = decodeURIComponent(url.pathname)
-    opts.db = Number(url.searchParams.get('db') ?? url.searchParams.get('virtual_host') ?? 0)
-  } else {
-    opts.host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-    opts.port = url.port === '' ? 6379 : Number(url.port)
-    const db = url.pathname.replace(/^\//, '')
-    opts.db = db === '' ? 0 : Number(db)
-    if (url.protocol === 'rediss:') {
-      const reqs = url.searchParams.get('ssl_cert_reqs')
-      opts.tls = { rejectUnauthorized: reqs === null || /^(required|cert_required)$/i.test(reqs) }
+}
+
+/** ioredis options for one connection (standalone, socket or Sentinel-managed master). */
+export function redisOptions (cfg: RedisConfig, role: RedisRole): RedisOptions {
+  const t = cfg.topology
+  if (t === null) throw new Error('no Redis configured')
+  const opts: RedisOptions = { ...baseOptions(cfg, role), enableAutoPipelining: role === 'data' }
+  switch (t.kind) {
+    case 'standalone': return { ...opts, host: t.host, port: t.port, db: t.db }
+    case 'socket': return { ...opts, path: t.path, db: t.db }
+    case 'sentinel': return {
+      ...opts,
+      db: t.db,
+      name: t.masterName,
+      sentinels: t.sentinels.map(s => ({ ...s })),
+      role: 'master',
+      // Subscribe to +switch-master on the sentinels: a failover is followed at once, not on the next error.
+      failoverDetector: true,
+      sentinelRetryStrategy: retryStrategy,
+      sentinelMaxConnections: 3,
+      ...(cfg.sentinelUsername === null ? {} : { sentinelUsername: cfg.sentinelUsername }),
+      ...(cfg.sentinelPassword === null ? {} : { sentinelPassword: cfg.sentinelPassword })
+    }
+    case 'cluster': {
+      const [first] = t.nodes as [Endpoint]
+      return { ...opts, host: first.host, port: first.port }
     }
   }
-  if (url.username !== '') opts.username = decodeURIComponent(url.username)
-  if (url.password !== '') opts.password = decodeURIComponent(url.password)
-  if (cfg.username !== null) opts.username = cfg.username
-  if (cfg.password !== null) opts.password = cfg.password
-  return opts
 }
 
-export function createRedis (cfg: Config['redis'], role: RedisRole): Redis {
-  return new Redis(redisOptions(cfg, role))
+function clusterOptions (cfg: RedisConfig): ClusterOptions {
+  const { lazyConnect, retryStrategy: _r, ...redisOpts } = baseOptions(cfg, 'data')
+  return {
+    lazyConnect,
+    redisOptions: redisOpts,
+    enableAutoPipelining: true,
+    enableReadyCheck: true,
+    // Commands for slots whose master is gone are retried while the cluster fails over; the command
+    // timeout still bounds each request, so callers get a fast 503 instead of a hang.
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: cfg.connectTimeoutMs,
+    clusterRetryStrategy: retryStrategy
+  }
 }
 
-const UNAVAILABLE = /^(Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries|connect ETIMEDOUT|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|BUSY )|ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN/
+/** The data client for the configured topology. */
+export function createRedis (cfg: RedisConfig): RedisClient {
+  const t = cfg.topology
+  if (t?.kind === 'cluster') return new Cluster(t.nodes.map((n): ClusterNode => ({ ...n })), clusterOptions(cfg))
+  return new Redis(redisOptions(cfg, 'data'))
+}
+
+/**
+ * The pub/sub connection for waiting: always one plain connection, so the Waiter's reconnect handling
+ * (ioredis resubscribes, then 'ready' → re-read every waited key) is the same everywhere. In a Cluster a
+ * PUBLISH reaches every node, so any node will do: on each reconnect attempt it moves on to the next node
+ * the data client knows (or the next seed), so a lost node is replaced within one retry.
+ */
+export function createSubscriber (cfg: RedisConfig, data: RedisClient): Redis {
+  const t = cfg.topology
+  if (t?.kind !== 'cluster' || !(data instanceof Cluster)) return new Redis(redisOptions(cfg, 'subscriber'))
+  const opts = redisOptions(cfg, 'subscriber')
+  let next = 0
+  const sub: Redis = new Redis({
+    ...opts,
+    retryStrategy: (times) => {
+      const known = data.nodes('all').map(n => ({ host: n.options.host ?? '', port: n.options.port ?? 0 }))
+      const candidates = known.length > 0 ? known : t.nodes
+      const node = candidates[next++ % candidates.length] as Endpoint
+      // StandaloneConnector reads host/port from these options on every connect.
+      sub.options.host = node.host
+      sub.options.port = node.port
+      return Math.min(50 * times, 500)
+    }
+  })
+  return sub
+}
+
+/** Readiness of the data side: the master answers (standalone / Sentinel), or cluster_state:ok. */
+export async function checkReady (client: RedisClient): Promise<void> {
+  if (client instanceof Cluster) {
+    const info = String(await client.cluster('INFO'))
+    const state = /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown'
+    if (state !== 'ok') throw new Error(`CLUSTERDOWN cluster_state:${state}`)
+    return
+  }
+  await client.ping()
+}
+
+/**
+ * GET of many keys, never one cross-slot command: one MGET outside a cluster; in a cluster one MGET per
+ * hash slot, which auto-pipelining sends to each node in one round trip.
+ */
+export async function mgetBuffers (client: RedisClient, keys: string[]): Promise<Array<Buffer | null>> {
+  if (keys.length === 0) return []
+  if (!(client instanceof Cluster)) return client.mgetBuffer(...keys)
+  const bySlot = new Map<number, number[]>()
+  keys.forEach((key, i) => {
+    const slot = calculateSlot(key)
+    const list = bySlot.get(slot)
+    if (list === undefined) bySlot.set(slot, [i])
+    else list.push(i)
+  })
+  const out = new Array<Buffer | null>(keys.length).fill(null)
+  await Promise.all([...bySlot.values()].map(async idx => {
+    const values = await client.mgetBuffer(...idx.map(i => keys[i] as string))
+    idx.forEach((i, j) => { out[i] = values[j] ?? null })
+  }))
+  return out
+}
+
+/**
+ * Redis WAIT on the connection that wrote `key` (its slot's master in a cluster): resolves with the number
+ * of replicas that acknowledged every write sent on that connection so far.
+ */
+export async function waitForReplicas (client: RedisClient, key: string, replicas: number, timeoutMs: number): Promise<number> {
+  if (!(client instanceof Cluster)) return client.wait(replicas, timeoutMs)
+  const owner = (client.slots[calculateSlot(key)] ?? [])[0]
+  const node = client.nodes('master').find(n => `${n.options.host ?? ''}:${n.options.port ?? 0}` === owner)
+  if (node === undefined) throw new Error('CLUSTERDOWN no master known for the key\'s slot')
+  return node.wait(replicas, timeoutMs)
+}
+
+const UNAVAILABLE = /^(Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries|connect ETIMEDOUT|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|BUSY |All sentinels are unreachable|Failed to refresh slots cache|None of startup nodes is available)|ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH/
 
 /** True when a Redis error means "try again shortly" rather than a bug or bad data. */
 export function isUnavailable (err: unknown): boolean {
   if (!(err instanceof Error)) return false
-  return err.name === 'MaxRetriesPerRequestError' || UNAVAILABLE.test(err.message)
+  return err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError' || UNAVAILABLE.test(err.message)
 }
 
-/** Closes a client without connecting one that never connected (lazyConnect). */
-export async function closeRedis (client: Redis): Promise<void> {
-  if (client.status === 'ready') {
-    await client.quit().catch(() => client.disconnect())
-  } else {
+/**
+ * Closes a client without connecting one that never connected (lazyConnect), and without waiting more than
+ * `graceMs` for QUIT: a Redis that went away must not hold up shutdown.
+ */
+export async function closeRedis (client: RedisClient, graceMs = 1000): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect()
+    return
+  }
+  const timer = setTimeout(() => client.disconnect(), graceMs)
+  try {
+    await client.quit()
+  } catch { /* disconnected below */ } finally {
+    clearTimeout(timer)
+    // Also ends what QUIT leaves open: a Sentinel client's failover-detector connections to the sentinels.
     client.disconnect()
   }
 }

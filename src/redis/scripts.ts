@@ -3,7 +3,8 @@
  * runs EVALSHA and falls back to EVAL on NOSCRIPT by itself. Types are declared below by declaration merging.
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
+import type { RedisClient } from './connect.js'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -14,7 +15,7 @@ declare module 'ioredis' {
 
 const LUA_DIR = new URL('./lua/', import.meta.url)
 
-export function defineScripts (client: Redis): void {
+export function defineScripts (client: RedisClient): void {
   for (const file of readdirSync(LUA_DIR)) {
     const m = /^(\w+)-(\d+)\.lua$/.exec(file)
     if (m === null) continue

@@ -77,8 +77,21 @@ export const StoreResponseSchema = Type.Object({
   state: Type.String(),
   applied: Type.Literal(true),
   ttlSeconds: Nullable(Type.Integer()),
-  published: Type.Integer({ description: 'Subscribers that received the PUBLISH (Celery waiters, gateway waiters)' })
+  published: Type.Integer({ description: 'Subscribers that received the PUBLISH (Celery waiters, gateway waiters)' }),
+  replicas: Type.Optional(Type.Object({
+    requested: Type.Integer({ minimum: 1 }),
+    acknowledged: Type.Integer({ minimum: 0 })
+  }, { description: 'Durable stores only: replicas asked for and replicas that acknowledged the write (Redis WAIT)' }))
 }, { $id: 'StoreResponse' })
+
+export const StoreQuerySchema = Type.Object({
+  replicas: Type.Optional(Type.Integer({
+    minimum: 0,
+    maximum: 16,
+    description: 'Durable store: answer only once this many replicas hold the write (Redis WAIT, up to ' +
+      'RG_REDIS_DURABLE_TIMEOUT_MS); fewer in time answers 503 not-replicated. Default RG_REDIS_DURABLE_REPLICAS; 0 = off.'
+  }))
+})
 
 export const ExpireRequestSchema = Type.Object({
   ttlSeconds: TtlSchema

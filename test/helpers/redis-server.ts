@@ -1,10 +1,158 @@
-/** Test harness: real redis-server processes on free loopback ports, stopped by pid in t.teardown. */
-import { startRedisServer, type SpawnedRedis } from '../../src/redis/spawn.js'
+/**
+ * Test harness: real redis-server / redis-sentinel processes on free loopback ports, stopped by pid in
+ * t.teardown — a single server, a Sentinel set (1 master, 2 replicas, 3 sentinels) and a Cluster
+ * (3 masters + 3 replicas made with redis-cli --cluster create).
+ */
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Redis } from 'ioredis'
+import { freePort, spawnRedis, startRedisServer, type SpawnedRedis } from '../../src/redis/spawn.js'
+import { until as untilHolds } from './until.js'
+
+/** until(), treating a harness connection that fails (server still starting) as "not yet". */
+const until = (cond: () => Promise<boolean>, what: string): Promise<void> =>
+  untilHolds(() => cond().catch(() => false), what)
 
 interface TapLike { teardown: (fn: () => unknown) => void }
+
+const NO_DISK = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
 
 export async function startRedis (t: TapLike, extraArgs: string[] = []): Promise<SpawnedRedis> {
   const redis = await startRedisServer(extraArgs)
   t.teardown(() => redis.stop())
   return redis
+}
+
+function tempDir (t: TapLike): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rg-redis-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** A short-lived admin connection for the harness itself. */
+async function withAdmin<T> (port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  r.on('error', () => {})
+  try {
+    await r.connect()
+    return await fn(r)
+  } finally {
+    r.disconnect()
+  }
+}
+
+export interface SentinelSet {
+  masterName: string
+  master: SpawnedRedis
+  replicas: SpawnedRedis[]
+  sentinels: SpawnedRedis[]
+  /** Celery's result_backend URL for this set: sentinel://127.0.0.1:p1;sentinel://127.0.0.1:p2;… */
+  url: string
+  /** Port of the master the sentinels currently agree on. */
+  currentMasterPort: () => Promise<number>
+}
+
+/** 1 master, 2 replicas, 3 sentinels (quorum 2), failing over one second after the master stops answering. */
+export async function startSentinelSet (t: TapLike, { replicas = 2, sentinels = 3, downAfterMs = 1000 } = {}): Promise<SentinelSet> {
+  const dir = tempDir(t)
+  const masterName = 'rgmaster'
+  const master = await startRedis(t)
+  const replicaList: SpawnedRedis[] = []
+  for (let i = 0; i < replicas; i++) replicaList.push(await startRedis(t, ['--replicaof', '127.0.0.1', String(master.port)]))
+  await until(() => withAdmin(master.port, async r => /connected_slaves:(\d+)/.exec(await r.info('replication'))?.[1] === String(replicas)), 'replicas attached to the master')
+  const sentinelList: SpawnedRedis[] = []
+  for (let i = 0; i < sentinels; i++) {
+    const port = await freePort()
+    const conf = join(dir, `sentinel-${port}.conf`)
+    writeFileSync(conf, [
+      `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+      `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
+      `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
+      `sentinel failover-timeout ${masterName} 10000`,
+      `sentinel parallel-syncs ${masterName} 2`, ''
+    ].join('\n'))
+    const s = await spawnRedis('redis-sentinel', [conf], port)
+    t.teardown(() => s.stop())
+    sentinelList.push(s)
+  }
+  // Ready for a failover only once every sentinel knows the replicas and the other sentinels.
+  for (const s of sentinelList) {
+    await until(() => withAdmin(s.port, async r => {
+      const flat = await r.call('SENTINEL', 'MASTER', masterName) as string[]
+      const info = Object.fromEntries(flat.flatMap((v, i) => i % 2 === 0 ? [[v, flat[i + 1]]] : []))
+      return info['num-slaves'] === String(replicas) && info['num-other-sentinels'] === String(sentinels - 1)
+    }), `sentinel ${s.port} sees ${replicas} replicas and ${sentinels - 1} other sentinels`)
+  }
+  return {
+    masterName,
+    master,
+    replicas: replicaList,
+    sentinels: sentinelList,
+    url: sentinelList.map(s => `sentinel://127.0.0.1:${s.port}`).join(';'),
+    currentMasterPort: () => withAdmin(sentinelList[0]?.port ?? 0, async r => {
+      const [, port] = await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName) as [string, string]
+      return Number(port)
+    })
+  }
+}
+
+export interface TestCluster {
+  nodes: SpawnedRedis[]
+  /** host:port list for RG_REDIS_CLUSTER_NODES */
+  seeds: string
+  /** The node serving `slot` as master right now, asked of any live node. */
+  masterPortFor: (slot: number) => Promise<number>
+  clusterInfo: (port: number) => Promise<Record<string, string>>
+}
+
+const execFileAsync = promisify(execFile)
+
+/** 3 masters + 3 replicas on loopback, created with redis-cli --cluster create; node timeout 1 s. */
+export async function startCluster (t: TapLike): Promise<TestCluster> {
+  const dir = tempDir(t)
+  const nodes: SpawnedRedis[] = []
+  for (let i = 0; i < 6; i++) {
+    const port = await freePort()
+    const busPort = await freePort()
+    const node = await spawnRedis('redis-server', ['--port', String(port), ...NO_DISK, '--cluster-enabled', 'yes',
+      '--cluster-port', String(busPort), '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000',
+      '--cluster-replica-validity-factor', '0', '--dir', dir], port)
+    t.teardown(() => node.stop())
+    nodes.push(node)
+  }
+  try {
+    await execFileAsync('redis-cli', ['--cluster', 'create', ...nodes.map(n => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('redis-cli not found: install it (apt-get install -y redis-tools)')
+    throw err
+  }
+  const clusterInfo = (port: number): Promise<Record<string, string>> => withAdmin(port, async r => {
+    const text = String(await r.call('CLUSTER', 'INFO'))
+    return Object.fromEntries(text.split(/\r?\n/).filter(l => l.includes(':')).map(l => l.split(':') as [string, string]))
+  })
+  for (const n of nodes) {
+    await until(async () => (await clusterInfo(n.port)).cluster_state === 'ok', `node ${n.port} reports cluster_state:ok`)
+  }
+  // Every replica has finished its first sync, so a failover can promote it.
+  for (const n of nodes) {
+    await until(() => withAdmin(n.port, async r => {
+      const info = await r.info('replication')
+      return info.includes('role:master') || info.includes('master_link_status:up')
+    }), `replica ${n.port} in sync`)
+  }
+  const live = (): SpawnedRedis[] => nodes.filter(n => n.process.exitCode === null && n.process.signalCode === null)
+  return {
+    nodes,
+    seeds: nodes.slice(0, 3).map(n => `127.0.0.1:${n.port}`).join(','),
+    clusterInfo,
+    masterPortFor: (slot) => withAdmin(live()[0]?.port ?? 0, async r => {
+      const slots = await r.call('CLUSTER', 'SLOTS') as Array<[number, number, [string, number]]>
+      const range = slots.find(([from, to]) => slot >= from && slot <= to)
+      if (range === undefined) throw new Error(`no master for slot ${slot}`)
+      return Number(range[2][1])
+    })
+  }
 }

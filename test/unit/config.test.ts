@@ -7,7 +7,7 @@ import { redisOptions } from '../../src/redis/connect.js'
 
 t.test('defaults', async t => {
   const c = loadConfig({})
-  t.equal(c.redis.url, null, 'no Redis configured')
+  t.equal(c.redis.topology, null, 'no Redis configured')
   t.equal(c.http.port, 8080)
   t.equal(c.results.ttlSeconds, 86400, 'Celery\'s result_expires default')
   t.equal(c.results.serializer, 'json')
@@ -17,10 +17,10 @@ t.test('defaults', async t => {
 
 t.test('seed-style REDIS_* variables when RG_REDIS_URL is unset', async t => {
   const c = loadConfig({ REDIS_HOST: 'redis.local', REDIS_PORT: '6380', REDIS_DB: '2', REDIS_PASSWORD: 's3cret', RG_AUTH_DISABLED: 'true' })
-  t.equal(c.redis.url, 'redis://redis.local:6380/2')
+  t.same(c.redis.topology, { kind: 'standalone', host: 'redis.local', port: 6380, db: 2 })
   t.equal(c.redis.password, 's3cret')
   const both = loadConfig({ RG_REDIS_URL: 'redis://h:1/0', REDIS_HOST: 'ignored', REDIS_PASSWORD: 'ignored', RG_AUTH_DISABLED: 'true' })
-  t.equal(both.redis.url, 'redis://h:1/0')
+  t.same(both.redis.topology, { kind: 'standalone', host: 'h', port: 1, db: 0 })
   t.equal(both.redis.password, null, 'REDIS_PASSWORD is not read when RG_REDIS_URL is set')
 })
 
@@ -42,7 +42,7 @@ t.test('one error lists every problem, without echoing secrets', async t => {
     for (const name of ['RG_HTTP_PORT', 'RG_RESULT_SERIALIZER', 'RG_LOG_LEVEL']) t.match(msg, name)
     t.notMatch(msg, 'hunter2')
   }
-  t.throws(() => loadConfig({ RG_REDIS_URL: 'http://user:hunter2@x' }), /RG_REDIS_URL: must start with/)
+  t.throws(() => loadConfig({ RG_REDIS_URL: 'http://user:hunter2@x' }), /RG_REDIS_URL: must start with redis:\/\/, rediss:\/\/, unix:\/\/, socket:\/\/ or sentinel:\/\//)
   t.throws(() => loadConfig({ RG_WAIT_DEFAULT_SECONDS: '90' }), /RG_WAIT_DEFAULT_SECONDS must not exceed/)
 })
 
@@ -54,17 +54,41 @@ t.test('Celery global_keyprefix normalisation (5.3+)', async t => {
 })
 
 t.test('Celery result_backend URLs become ioredis options', async t => {
-  const base = loadConfig({}).redis
-  const o = redisOptions({ ...base, url: 'redis://:p%40ss@10.0.0.1:6390/3' }, 'data')
-  t.match(o, { host: '10.0.0.1', port: 6390, db: 3, password: 'p@ss' })
-  const tls = redisOptions({ ...base, url: 'rediss://u:p@h:6380/0?ssl_cert_reqs=required' }, 'data')
-  t.match(tls, { username: 'u', tls: { rejectUnauthorized: true } })
-  const none = redisOptions({ ...base, url: 'rediss://h:6380/0?ssl_cert_reqs=CERT_NONE' }, 'data')
-  t.match(none, { tls: { rejectUnauthorized: false } })
-  const sock = redisOptions({ ...base, url: 'unix:///run/redis.sock?db=4' }, 'data')
-  t.match(sock, { path: '/run/redis.sock', db: 4 })
-  const override = redisOptions({ ...base, url: 'redis://:url@h/0', password: 'env', username: 'acl' }, 'data')
-  t.match(override, { password: 'env', username: 'acl' })
+  const opts = (env: Record<string, string>) => redisOptions(loadConfig({ RG_AUTH_DISABLED: 'true', ...env }).redis, 'data')
+  t.match(opts({ RG_REDIS_URL: 'redis://:p%40ss@10.0.0.1:6390/3' }), { host: '10.0.0.1', port: 6390, db: 3, password: 'p@ss' })
+  t.match(opts({ RG_REDIS_URL: 'rediss://u:p@h:6380/0?ssl_cert_reqs=required' }), { username: 'u', tls: { rejectUnauthorized: true } })
+  t.match(opts({ RG_REDIS_URL: 'rediss://h:6380/0?ssl_cert_reqs=CERT_NONE' }), { tls: { rejectUnauthorized: false } })
+  t.match(opts({ RG_REDIS_URL: 'redis://h:6380/0', RG_REDIS_TLS: 'true', RG_REDIS_TLS_VERIFY: 'none' }), { tls: { rejectUnauthorized: false } })
+  t.equal(opts({ RG_REDIS_URL: 'redis://h:6380/0' }).tls, undefined, 'plain text unless asked')
+  t.match(opts({ RG_REDIS_URL: 'unix:///run/redis.sock?db=4' }), { path: '/run/redis.sock', db: 4 })
+  t.match(opts({ RG_REDIS_URL: 'redis://:url@h/0', RG_REDIS_PASSWORD: 'env', RG_REDIS_USERNAME: 'acl' }), { password: 'env', username: 'acl' })
+})
+
+t.test('Sentinel and Cluster from Celery URLs or variables', async t => {
+  const load = (env: Record<string, string>) => loadConfig({ RG_AUTH_DISABLED: 'true', ...env }).redis
+  const celery = load({ RG_REDIS_URL: 'sentinel://:data-pw@s1:26379/2;sentinel://:data-pw@s2:26380;sentinel://s3', RG_REDIS_SENTINEL_MASTER: 'mymaster', RG_REDIS_SENTINEL_PASSWORD: 'sentinel-pw' })
+  t.same(celery.topology, { kind: 'sentinel', masterName: 'mymaster', db: 2, sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }, { host: 's3', port: 26379 }] })
+  t.equal(celery.password, 'data-pw', 'the URL password is the data password, as in Celery')
+  t.match(redisOptions(celery, 'data'), { name: 'mymaster', role: 'master', password: 'data-pw', sentinelPassword: 'sentinel-pw', db: 2, failoverDetector: true })
+  t.match(load({ RG_REDIS_URL: 'sentinel://s1:26379?master_name=cache' }).topology, { kind: 'sentinel', masterName: 'cache' })
+  t.match(load({ RG_REDIS_SENTINELS: 's1,[::1]:26380', RG_REDIS_SENTINEL_MASTER: 'm' }).topology, { kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: '::1', port: 26380 }] })
+  t.throws(() => load({ RG_REDIS_URL: 'sentinel://s1:26379' }), /needs the master name: set RG_REDIS_SENTINEL_MASTER/)
+  t.throws(() => load({ RG_REDIS_URL: 'sentinel://s1;redis://h' }), /every ;-separated part/)
+  t.throws(() => load({ RG_REDIS_URL: 'redis://a;redis://b' }), /only sentinel:\/\/ URLs may list several/)
+  t.same(load({ RG_REDIS_CLUSTER_NODES: 'n1:7000, n2:7001,n3' }).topology, { kind: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }, { host: 'n3', port: 6379 }] })
+  t.throws(() => load({ RG_REDIS_CLUSTER_NODES: 'n1:99999' }), /RG_REDIS_CLUSTER_NODES: "n1:99999" is not host:port/)
+  t.throws(() => load({ RG_REDIS_CLUSTER_NODES: 'n1', RG_REDIS_URL: 'redis://h' }), /set only one of/)
+})
+
+t.test('TLS files are read and checked at startup, with the variable named', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'rg-'))
+  const load = (env: Record<string, string>) => loadConfig({ RG_AUTH_DISABLED: 'true', RG_REDIS_URL: 'rediss://h:6380/0', ...env }).redis
+  t.throws(() => load({ RG_REDIS_TLS_CA_FILE: join(dir, 'missing.pem') }), /RG_REDIS_TLS_CA_FILE: cannot read .*missing.pem \(ENOENT\)/)
+  writeFileSync(join(dir, 'junk.pem'), 'not a certificate')
+  t.throws(() => load({ RG_REDIS_TLS_CA_FILE: join(dir, 'junk.pem') }), /RG_REDIS_TLS_CA_FILE: .*junk.pem holds no PEM certificate/)
+  t.throws(() => load({ RG_REDIS_URL: 'rediss://h/0?ssl_ca_certs=' + join(dir, 'nope.pem') }), /RG_REDIS_TLS_CA_FILE: cannot read .*nope.pem/, 'Celery\'s ssl_ca_certs query parameter is honoured')
+  t.throws(() => load({ RG_REDIS_URL: 'redis://h/0', RG_REDIS_TLS_CA_FILE: join(dir, 'junk.pem') }), /TLS is off: use a rediss:\/\/ URL or RG_REDIS_TLS=true/)
+  t.throws(() => load({ RG_REDIS_TLS_KEY_FILE: join(dir, 'junk.pem') }), /RG_REDIS_TLS_KEY_FILE: .* holds no readable/)
 })
 
 t.test('API tokens: parsed, validated, never echoed; required once a real Redis is configured', async t => {

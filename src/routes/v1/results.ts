@@ -6,13 +6,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { detectFormat } from '../../celery/codec.js'
 import { waitForResult } from '../../celery/wait-result.js'
-import { InvalidRequest, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
 import { clientGone, decoded } from './shared.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
 import { problemResponse as problem } from '../../schemas/problem.js'
 import {
   ExpireRequestSchema, ExpireResponseSchema, ResultViewSchema, StoreRequestSchema, StoreResponseSchema,
-  WaitQuerySchema, WaitResponseSchema, type StoreRequest
+  StoreQuerySchema, WaitQuerySchema, WaitResponseSchema, type StoreRequest
 } from '../../schemas/result.js'
 
 const EXCEPTION_STATES = new Set(['FAILURE', 'RETRY', 'REVOKED'])
@@ -110,6 +110,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         'the key\'s channel, so Celery AsyncResult.get() waiters wake. A stored SUCCESS is final: a later ' +
         'write is refused with 409 (checked atomically in Redis).',
       params: TaskIdParamsSchema,
+      querystring: StoreQuerySchema,
       body: ref(StoreRequestSchema),
       response: { 200: ref(StoreResponseSchema), 409: problem, 413: problem, 415: problem, ...errors }
     }
@@ -117,9 +118,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const results = app.storeFor(req)
     const { taskId } = req.params
     checkStoreBody(req.body)
-    const out = await results.store(taskId, req.body)
+    const { durable: defaults } = app.settings.redis
+    const durable = { replicas: req.query.replicas ?? defaults.replicas, timeoutMs: defaults.timeoutMs }
+    const out = await results.store(taskId, req.body, durable)
     if (!out.applied) throw new ResultFinal(taskId)
-    return { taskId, state: req.body.state, applied: true as const, ttlSeconds: out.ttlSeconds, published: out.published }
+    if (out.replicas !== undefined && out.replicas.acknowledged < out.replicas.requested) {
+      throw new NotReplicated(taskId, out.replicas.acknowledged, out.replicas.requested, durable.timeoutMs)
+    }
+    return { taskId, state: req.body.state, applied: true as const, ttlSeconds: out.ttlSeconds, published: out.published, ...(out.replicas === undefined ? {} : { replicas: out.replicas }) }
   })
 
   app.put('/results/:taskId/ttl', {

@@ -1,0 +1,79 @@
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { buildTestApp } from '../helpers/app.js'
+import { startSentinelSet } from '../helpers/redis-server.js'
+import { eventually } from '../helpers/until.js'
+
+const json = { 'content-type': 'application/json' }
+const COMMAND_TIMEOUT_MS = 500
+
+t.test('Sentinel: 1 master, 2 replicas, 3 sentinels; the gateway follows a failover by itself', async t => {
+  const set = await startSentinelSet(t)
+  const app = await buildTestApp(t, set.url, {
+    RG_REDIS_SENTINEL_MASTER: set.masterName,
+    RG_REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
+    RG_REDIS_CONNECT_TIMEOUT_MS: '500',
+    RG_REDIS_DURABLE_TIMEOUT_MS: '300',
+    RG_WAIT_MAX_SECONDS: '60'
+  })
+  const put = (id: string, body: unknown, query = '') => app.inject({ method: 'PUT', url: `/v1/results/${id}${query}`, headers: json, payload: JSON.stringify(body) })
+
+  t.equal((await app.inject('/readyz')).statusCode, 200, 'ready: the master is reachable through the sentinels')
+  const stored = await put('s-1', { state: 'SUCCESS', result: 1 }, '?replicas=2')
+  t.equal(stored.statusCode, 200, stored.body)
+  t.same(stored.json().replicas, { requested: 2, acknowledged: 2 }, 'durable store: WAIT says both replicas have it')
+  const asked = await put('s-1b', { state: 'SUCCESS', result: 1 }, '?replicas=3')
+  t.equal(asked.statusCode, 503, 'more replicas than exist: not acknowledged')
+  t.match(asked.json(), { code: 'RG_NOT_REPLICATED', detail: /only 2 of 3 replicas acknowledged it within 300 ms/ })
+  t.ok(asked.headers['retry-after'])
+  const replica = new Redis({ port: set.replicas[0]?.port ?? 0, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null })
+  replica.on('error', () => {})
+  t.teardown(() => replica.disconnect())
+  t.ok(await replica.exists(`${app.settings.redis.keyPrefix}celery-task-meta-s-1`), 'the replica holds the write')
+
+  // A waiter established before the failover, answered after it.
+  const waiting = app.inject('/v1/results/s-waiter/wait?timeoutSeconds=60')
+  await eventually(async () => app.waiter.stats.waiters, n => n === 1, 'the waiter is subscribed')
+
+  const oldMaster = set.master.port
+  const acknowledged: string[] = []
+  const failures: Array<{ status: number, ms: number, retryAfter: boolean }> = []
+  let firstFailureAt = 0
+  let recoveredAt = 0
+  const killedAt = Date.now()
+  set.master.process.kill('SIGKILL')
+  for (let i = 0; recoveredAt === 0 || Date.now() - recoveredAt < 1000; i++) {
+    if (Date.now() - killedAt > 60_000) break
+    const started = Date.now()
+    const res = await put(`durable-${i}`, { state: 'SUCCESS', result: i }, '?replicas=1')
+    const ms = Date.now() - started
+    if (res.statusCode === 200) {
+      acknowledged.push(`durable-${i}`)
+      if (firstFailureAt !== 0 && recoveredAt === 0) recoveredAt = Date.now()
+    } else {
+      if (firstFailureAt === 0) firstFailureAt = started
+      if (recoveredAt !== 0) recoveredAt = 0
+      failures.push({ status: res.statusCode, ms, retryAfter: res.headers['retry-after'] !== undefined })
+    }
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  t.not(recoveredAt, 0, 'the gateway recovered by itself after the failover')
+  const newMaster = await set.currentMasterPort()
+  t.not(newMaster, oldMaster, 'the sentinels promoted a replica')
+  t.ok(failures.length > 0, 'the failover was noticed')
+  t.same([...new Set(failures.map(f => f.status))], [503], 'every request during the failover got a 503')
+  t.ok(failures.every(f => f.retryAfter), 'each with Retry-After')
+  const slowest = Math.max(...failures.map(f => f.ms))
+  t.ok(slowest < COMMAND_TIMEOUT_MS + 3000, `no request hung past the timeouts (slowest 503 took ${slowest} ms)`)
+  t.comment(`sentinel failover: ${((recoveredAt - firstFailureAt) / 1000).toFixed(1)} s of 503s (${failures.length} requests, slowest ${slowest} ms), ` +
+    `recovered ${((recoveredAt - killedAt) / 1000).toFixed(1)} s after the kill; ${acknowledged.length} durable writes acknowledged`)
+
+  t.equal((await app.inject('/readyz')).statusCode, 200, 'ready again')
+  const missing: string[] = []
+  for (const id of acknowledged) if ((await app.inject(`/v1/results/${id}`)).statusCode !== 200) missing.push(id)
+  t.same(missing, [], `all ${acknowledged.length} writes acknowledged in durable mode are readable after the failover`)
+
+  const woke = await put('s-waiter', { state: 'SUCCESS', result: 'after failover' })
+  t.equal(woke.statusCode, 200)
+  t.match((await waiting).json(), { timedOut: false, state: 'SUCCESS', result: { result: 'after failover' } }, 'the waiter from before the failover is woken by a store on the new master')
+})
