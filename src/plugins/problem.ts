@@ -54,7 +54,12 @@ export default fp(async (app) => {
   app.setErrorHandler((error: FastifyError, req, reply) => {
     let err = error
     if (isUnavailable(err)) err = new RedisUnavailable(err.message.split('\n')[0] ?? 'error')
-    else if (err.message.startsWith('NOPERM')) err = new RedisDenied(err.message.split('\n')[0] ?? 'NOPERM')
+    else if (err.message.startsWith('NOPERM')) {
+      // ioredis attaches the failed command; its name (never its arguments) tells the operator what to grant.
+      const command = (err as { command?: { name?: unknown } }).command?.name
+      const name = typeof command === 'string' && /^[a-z|]{1,32}$/i.test(command) ? command.toUpperCase() : 'unknown command'
+      err = new RedisDenied(`${name}: ${err.message.split('\n')[0] ?? 'NOPERM'}`)
+    }
     const p = problemFor(err, req)
     if (p.status >= 500) req.log.error({ err: error }, 'request failed')
     return send(reply, p)

@@ -4,7 +4,9 @@
  */
 const COMMANDS = [
   'get', 'set', 'del', 'mget', 'expire', 'persist', 'ttl', 'zcard', 'llen', 'publish', 'subscribe', 'unsubscribe',
-  'evalsha', 'eval', 'multi', 'exec', 'ping', 'info', 'client|setname', 'pexpire', 'incr', 'pttl'
+  'evalsha', 'eval', 'multi', 'exec', 'ping', 'info', 'client|setname', 'pexpire', 'incr', 'pttl',
+  // Durable stores (WAIT); Sentinel: ioredis checks the master's ROLE; Cluster: slot map and readiness.
+  'wait', 'role', 'cluster|slots', 'cluster|info', 'readonly'
 ]
 
 /** ACL SETUSER arguments for a user confined to `prefix` (Celery global_keyprefix, normalised). */

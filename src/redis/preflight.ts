@@ -36,6 +36,9 @@ export function explainConnectError (err: Error & { code?: string }, tls: boolea
   if (/WRONGPASS|invalid username-password|NOAUTH|AUTH .*without any password/i.test(err.message)) {
     return `authentication failed (${err.message.split('\n')[0] ?? ''}); check RG_REDIS_USERNAME / RG_REDIS_PASSWORD (or the URL's user:password)`
   }
+  if (tls && /CERTIFICATE_REQUIRED|alert certificate required|alert bad certificate|alert unknown ca/i.test(`${code} ${err.message}`)) {
+    return `TLS: the server refused the client certificate or wants one (${err.message}); set RG_REDIS_TLS_CERT_FILE and RG_REDIS_TLS_KEY_FILE to a certificate its CA signed`
+  }
   if (tls && /wrong version number|packet length too long|unknown protocol|ERR_SSL/i.test(`${code} ${err.message}`)) {
     return 'TLS: the server does not speak TLS on this port: use redis:// or enable TLS on the server'
   }

@@ -3,7 +3,10 @@
  * and stops it by pid. Nothing is persisted to disk.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export interface SpawnedRedis {
   url: string
@@ -67,8 +70,20 @@ export function stopProcess (child: ChildProcess): Promise<void> {
   })
 }
 
+/**
+ * A redis-server that keeps nothing: no snapshots, no AOF, and its working directory (where a master still
+ * writes the RDB it sends to replicas) a private temporary one, removed when it stops.
+ */
 export async function startRedisServer (extraArgs: string[] = []): Promise<SpawnedRedis> {
   const port = await freePort()
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs]
-  return spawnRedis('redis-server', args, port)
+  const dir = mkdtempSync(join(tmpdir(), 'rg-redis-'))
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs]
+  try {
+    const redis = await spawnRedis('redis-server', args, port)
+    const stop = redis.stop
+    return { ...redis, stop: async () => { await stop(); rmSync(dir, { recursive: true, force: true }) } }
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
 }

@@ -21,6 +21,10 @@ export interface CeleryEnv {
   extended?: boolean
   compression?: 'gzip'
   expires?: number | 'none'
+  /** result_backend URL instead of redis://…:redisPort/0 (e.g. Celery's sentinel://…;sentinel://…) */
+  backend?: string
+  /** result_backend_transport_options master_name, for a sentinel:// backend */
+  masterName?: string
 }
 
 function pyEnv (c: CeleryEnv): Record<string, string> {
@@ -30,7 +34,8 @@ function pyEnv (c: CeleryEnv): Record<string, string> {
     PYTHONDONTWRITEBYTECODE: '1',
     PYTHONUNBUFFERED: '1',
     RG_TEST_BROKER: `redis://127.0.0.1:${c.redisPort}/1`,
-    RG_TEST_BACKEND: `redis://127.0.0.1:${c.redisPort}/0`,
+    RG_TEST_BACKEND: c.backend ?? `redis://127.0.0.1:${c.redisPort}/0`,
+    RG_TEST_MASTER_NAME: c.masterName ?? '',
     RG_TEST_QUEUE: c.queue ?? 'celery',
     RG_TEST_SERIALIZER: c.serializer ?? 'json',
     RG_TEST_EXTENDED: c.extended === true ? '1' : '0',

@@ -62,7 +62,7 @@ export async function startSentinelSet (t: TapLike, { replicas = 2, sentinels = 
   const master = await startRedis(t)
   const replicaList: SpawnedRedis[] = []
   for (let i = 0; i < replicas; i++) replicaList.push(await startRedis(t, ['--replicaof', '127.0.0.1', String(master.port)]))
-  await until(() => withAdmin(master.port, async r => /connected_slaves:(\d+)/.exec(await r.info('replication'))?.[1] === String(replicas)), 'replicas attached to the master')
+  await until(() => withAdmin(master.port, async r => ((await r.info('replication')).match(/state=online/g) ?? []).length === replicas), 'replicas in sync with the master')
   const sentinelList: SpawnedRedis[] = []
   for (let i = 0; i < sentinels; i++) {
     const port = await freePort()
@@ -71,7 +71,7 @@ export async function startSentinelSet (t: TapLike, { replicas = 2, sentinels = 
       `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
       `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
       `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
-      `sentinel failover-timeout ${masterName} 10000`,
+      `sentinel failover-timeout ${masterName} 3000`,
       `sentinel parallel-syncs ${masterName} 2`, ''
     ].join('\n'))
     const s = await spawnRedis('redis-sentinel', [conf], port)

@@ -1,0 +1,26 @@
+/** Runs src/server.ts as a real child process (stopped by pid in t.teardown). */
+import { spawn } from 'node:child_process'
+import { stopProcess } from '../../src/redis/spawn.js'
+
+const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
+
+/** Runs src/server.ts as a real child process with only the given env (plus PATH). */
+export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => { output += c.toString() })
+  child.stderr.on('data', (c: Buffer) => { output += c.toString() })
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
+  t.teardown(() => stopProcess(child))
+  const listening = async (): Promise<void> => {
+    for (let i = 0; i < 300 && !/Server listening/.test(output); i++) {
+      if (child.exitCode !== null) break
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    if (!/Server listening/.test(output)) throw new Error(`server did not start:\n${output}`)
+  }
+  return { child, exited, listening, output: () => output }
+}
