@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import { parse, parseAllDocuments } from 'yaml'
-import { ConfigSchema } from '../../src/config.js'
+import { ConfigSchema, loadConfig } from '../../src/config.js'
 import { CHART, helm } from '../helpers/helm.js'
 
 interface Manifest { kind: string, metadata: { name: string }, spec?: Record<string, unknown>, data?: Record<string, string> }
@@ -65,6 +65,32 @@ t.test('secrets: created from redis.password, or read from existingSecret, never
   for (const ms of [created, existing, tls]) {
     t.notOk(container(ms).env?.some(e => e.value !== undefined && /pass|secret/i.test(e.name)), 'no secret as a plain env value')
   }
+})
+
+t.test('topologies: Sentinel and Cluster from the README\'s variables, TLS files from a mounted Secret', async t => {
+  const sentinel = await render('sentinel-values.yaml')
+  const cm = sentinel.find(m => m.kind === 'ConfigMap')?.data ?? {}
+  const env = container(sentinel).env ?? []
+  t.match(cm.RG_REDIS_URL, /^sentinel:\/\/redis-node-0[^;]*;sentinel:\/\//, 'Celery\'s sentinel URL as it is')
+  t.equal(cm.RG_REDIS_SENTINEL_MASTER, 'mymaster')
+  t.match(env.find(e => e.name === 'RG_REDIS_SENTINEL_PASSWORD'), { valueFrom: { secretKeyRef: { name: 'redis-credentials', key: 'sentinel-password' } } })
+  // The rendered settings are ones the gateway itself accepts.
+  const asEnv = (data: Record<string, string>, vars: Array<{ name: string, value?: string }>) =>
+    ({ ...data, ...Object.fromEntries(vars.map(e => [e.name, e.value ?? 'from-a-secret-0123456789'])) })
+  const sentinelConfig = loadConfig(asEnv(cm, env.filter(e => e.name !== 'RG_AUTH_TOKENS').concat([{ name: 'RG_AUTH_DISABLED', value: 'true' }])))
+  t.match(sentinelConfig.redis, { topology: { kind: 'sentinel', masterName: 'mymaster' }, sentinelPassword: 'from-a-secret-0123456789', durable: { replicas: 1 } })
+
+  const cluster = await render('cluster-values.yaml')
+  const ccm = cluster.find(m => m.kind === 'ConfigMap')?.data ?? {}
+  t.notOk(ccm.RG_REDIS_URL, 'no URL in cluster mode')
+  t.match(ccm.RG_REDIS_CLUSTER_NODES, /redis-cluster-0/)
+  const c = container(cluster) as ReturnType<typeof container> & { volumeMounts?: Array<{ mountPath: string, readOnly: boolean }> }
+  t.match(c.volumeMounts, [{ mountPath: '/etc/result-gateway/redis-tls', readOnly: true }])
+  const vars = Object.fromEntries((c.env ?? []).map(e => [e.name, e.value]))
+  t.match(vars, { RG_REDIS_TLS: 'true', RG_REDIS_TLS_CA_FILE: '/etc/result-gateway/redis-tls/ca.crt', RG_REDIS_TLS_CERT_FILE: '/etc/result-gateway/redis-tls/tls.crt', RG_REDIS_TLS_KEY_FILE: '/etc/result-gateway/redis-tls/tls.key', RG_REDIS_TLS_SERVERNAME: 'redis-cluster.data.svc' })
+  const pod = (cluster.find(m => m.kind === 'Deployment') as unknown as { spec: { template: { spec: { volumes: unknown[] } } } }).spec.template.spec
+  t.match(pod.volumes, [{ name: 'redis-tls', secret: { secretName: 'result-gateway-redis-tls', defaultMode: 0o400 } }])
+  await t.rejects(render(undefined, 'config.RG_REDIS_SENTINEL_PASSWORD=x'), 'the sentinel password never in the ConfigMap')
 })
 
 t.test('optional objects appear only when asked for', async t => {
