@@ -20,6 +20,8 @@ import batchV1 from './routes/v1/batch.js'
 import eventsV1 from './routes/v1/events.js'
 import groupsV1 from './routes/v1/groups.js'
 import resultsV1 from './routes/v1/results.js'
+import adminV1 from './routes/v1/admin.js'
+import stats from './plugins/stats.js'
 import validation from './plugins/validation.js'
 import { allSchemas } from './schemas/index.js'
 
@@ -56,10 +58,12 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(metrics)
   await app.register(celery, { config })
   await app.register(health)
+  await app.register(stats)
   await app.register(resultsV1, { prefix: '/v1' })
   await app.register(batchV1, { prefix: '/v1' })
   await app.register(groupsV1, { prefix: '/v1' })
   await app.register(eventsV1, { prefix: '/v1' })
+  await app.register(adminV1, { prefix: '/v1' })
   return app
 }
 

@@ -57,6 +57,10 @@ export const ConfigSchema = Type.Object({
   RG_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1, description: 'Comma-separated origins allowed by CORS; unset = CORS off' })),
   RG_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 0, description: 'Requests per minute per token (per client IP without tokens), counted in Redis so replicas share it; 0 = off' }),
   RG_HTTP_HEADERS_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, default: 10, description: 'Time allowed to send the request headers (slow-loris guard; no idle-socket timeout, which would cut long-polls)' }),
+  RG_STATS_INTERVAL_SECONDS: Type.Integer({ minimum: 0, default: 300, description: 'How often result statistics (keys by state and TTL, Redis memory) are refreshed for /metrics, off the scrape path; 0 = off' }),
+  RG_SCAN_BATCH: Type.Integer({ minimum: 10, maximum: 10000, default: 500, description: 'SCAN COUNT per call for statistics, the orphan sweep and the doctor' }),
+  RG_SCAN_PAUSE_MS: Type.Integer({ minimum: 0, default: 10, description: 'Pause between SCAN calls, so Redis latency stays flat while a walk runs' }),
+  RG_SCAN_MAX_KEYS: Type.Integer({ minimum: 1, default: 100000, description: 'Most keys one statistics run or one sweep request looks at (the sweep then returns a cursor to resume)' }),
   RG_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info', description: 'pino log level' })
 })
 export type ConfigEnv = Static<typeof ConfigSchema>
@@ -287,6 +291,12 @@ function toConfig (e: ConfigEnv, tokens: Token[], redis: ReturnType<typeof resol
       sampleIntervalMs: e.RG_LOAD_SAMPLE_INTERVAL_MS
     },
     shutdown: { graceSeconds: e.RG_SHUTDOWN_GRACE_SECONDS },
+    ops: {
+      statsIntervalSeconds: e.RG_STATS_INTERVAL_SECONDS,
+      scanBatch: e.RG_SCAN_BATCH,
+      scanPauseMs: e.RG_SCAN_PAUSE_MS,
+      scanMaxKeys: e.RG_SCAN_MAX_KEYS
+    },
     log: { level: e.RG_LOG_LEVEL }
   }
 }

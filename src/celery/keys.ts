@@ -26,6 +26,17 @@ export function groupKey (prefix: string, groupId: string): string {
   return `${prefix}${GROUP_KEYPREFIX}${checkedId(groupId)}`
 }
 
+/** SCAN MATCH pattern of every task result under `prefix` (prefix characters are never glob specials). */
+export function taskKeyPattern (prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${TASK_KEYPREFIX}*`
+}
+
+/** The task id of a key built by taskKey, or null for any other key. */
+export function taskIdOfKey (prefix: string, key: string): string | null {
+  const head = `${prefix}${TASK_KEYPREFIX}`
+  return key.startsWith(head) && ID.test(key.slice(head.length)) ? key.slice(head.length) : null
+}
+
 export function isValidId (id: string): boolean {
   return ID.test(id)
 }

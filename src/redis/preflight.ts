@@ -58,6 +58,16 @@ function speaksPlainRedis (host: string, port: number, timeoutMs: number): Promi
 }
 
 export async function preflight (cfg: Config['redis']): Promise<PreflightResult> {
+  const t = cfg.topology
+  if (t?.kind === 'cluster' && t.nodes.length > 1) {
+    // Any one seed node that answers will do; a lost node is not a configuration error.
+    let last: PreflightResult = { status: 'unreachable', message: 'no seed node' }
+    for (const node of t.nodes) {
+      last = await preflight({ ...cfg, topology: { kind: 'cluster', nodes: [node] } })
+      if (last.status !== 'unreachable') return last
+    }
+    return last
+  }
   const opts = redisOptions(cfg, 'data')
   const client = new Redis({ ...opts, lazyConnect: true, retryStrategy: () => null, sentinelRetryStrategy: () => null, maxRetriesPerRequest: 0, connectionName: 'result-gateway:preflight' })
   let first: (Error & { code?: string }) | undefined

@@ -2,6 +2,7 @@
 import { TaskIdSchema } from './common.js'
 import { ProblemSchema } from './problem.js'
 import { GroupViewSchema, GroupWaitResponseSchema } from './group.js'
+import { opsSchemas } from './ops.js'
 import { sharedSchemas } from './result.js'
 
-export const allSchemas = [TaskIdSchema, ProblemSchema, ...sharedSchemas, GroupViewSchema, GroupWaitResponseSchema]
+export const allSchemas = [TaskIdSchema, ProblemSchema, ...sharedSchemas, GroupViewSchema, GroupWaitResponseSchema, ...opsSchemas]

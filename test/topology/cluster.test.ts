@@ -1,6 +1,8 @@
 import t from 'tap'
 import calculateSlot from 'cluster-key-slot'
 import { Redis } from 'ioredis'
+import { runDoctor } from '../../src/ops/doctor.js'
+import { collectStats } from '../../src/ops/stats.js'
 import { buildTestApp } from '../helpers/app.js'
 import { startCluster } from '../helpers/redis-server.js'
 import { eventually } from '../helpers/until.js'
@@ -102,6 +104,10 @@ t.test('Cluster: 3 masters + 3 replicas; every endpoint on every master, batch a
   t.comment(`cluster master loss: ${((recoveredAt - firstFailureAt) / 1000).toFixed(1)} s of 503s (${failures.length} requests, slowest ${slowest} ms), ` +
     `recovered ${((recoveredAt - killedAt) / 1000).toFixed(1)} s after the kill`)
   await eventually(async () => (await app.inject('/readyz')).statusCode, s => s === 200, 'ready again')
+  const checks = await runDoctor(app.settings.redis)
+  t.match(checks.find(c => c.name === 'topology'), { status: 'warn', detail: new RegExp(`cluster_state:ok, but 1 node\\(s\\) failed: 127\\.0\\.0\\.1:${victimPort}`) }, 'the doctor names the failed node')
+  const stats = await collectStats(app.redis, { prefix, count: 100, pauseMs: 0 })
+  t.ok(stats.complete && stats.scannedKeys >= 40, `statistics walk every surviving master (${stats.scannedKeys} keys)`)
   t.equal((await cluster.clusterInfo(survivor.port)).cluster_state, 'ok')
 
   const stored = await put(`${victimId}-waited`, { state: 'SUCCESS', result: 'after the loss' })
