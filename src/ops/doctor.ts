@@ -7,7 +7,7 @@ import { detectFormat } from '../celery/codec.js'
 import type { Config } from '../config.js'
 import { closeRedis, createRedis, mgetBuffers, type RedisClient } from '../redis/connect.js'
 import { preflight } from '../redis/preflight.js'
-import { describeTopology } from '../redis/topology.js'
+import { describeTopology, type Topology } from '../redis/topology.js'
 import { scanResultKeys, scanTargets } from './scan.js'
 import { infoField } from './stats.js'
 
@@ -26,9 +26,8 @@ async function configValue (node: Redis, name: string): Promise<string | null> {
   }
 }
 
-async function topologyCheck (cfg: Config['redis'], redis: RedisClient): Promise<Check> {
-  const t = cfg.topology
-  if (t?.kind === 'cluster' && redis instanceof Cluster) {
+async function topologyCheck (cfg: Config['redis'], t: Topology, redis: RedisClient): Promise<Check> {
+  if (t.kind === 'cluster' && redis instanceof Cluster) {
     const info = String(await redis.cluster('INFO'))
     const state = infoField(info, 'cluster_state') ?? 'unknown'
     const nodes = String(await redis.cluster('NODES')).split('\n').filter(l => l.trim() !== '')
@@ -37,7 +36,7 @@ async function topologyCheck (cfg: Config['redis'], redis: RedisClient): Promise
     if (failed.length > 0) return check('topology', 'warn', `cluster_state:ok, but ${failed.length} node(s) failed: ${failed.join(', ')}`, 'replace the failed nodes: their slots now have no replica left')
     return check('topology', 'pass', `cluster_state:ok, ${nodes.length} nodes, slots ${infoField(info, 'cluster_slots_ok') ?? '?'}/16384 ok`)
   }
-  if (t?.kind === 'sentinel') {
+  if (t.kind === 'sentinel') {
     for (const s of t.sentinels) {
       const sentinel = new Redis({ host: s.host, port: s.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: cfg.connectTimeoutMs, ...(cfg.sentinelPassword === null ? {} : { password: cfg.sentinelPassword }), ...(cfg.sentinelUsername === null ? {} : { username: cfg.sentinelUsername }) })
       sentinel.on('error', () => {})
@@ -57,7 +56,7 @@ async function topologyCheck (cfg: Config['redis'], redis: RedisClient): Promise
   }
   const role = infoField(await (redis as Redis).info('replication'), 'role') ?? 'unknown'
   if (role !== 'master') return check('topology', 'fail', `connected to a ${role}, which refuses writes`, 'point the gateway at the master (or use Sentinel)')
-  return check('topology', 'pass', `${describeTopology(t ?? { kind: 'socket', path: '?', db: 0 })}, role master`)
+  return check('topology', 'pass', `${describeTopology(t)}, role master`)
 }
 
 async function evictionCheck (node: Redis): Promise<Check> {
@@ -133,7 +132,7 @@ export async function runDoctor (cfg: Config['redis']): Promise<Check[]> {
   redis.on('error', () => {})
   try {
     if (redis instanceof Cluster) await redis.connect()
-    checks.push(await topologyCheck(cfg, redis))
+    checks.push(await topologyCheck(cfg, cfg.topology, redis))
     const first = redis instanceof Cluster ? scanTargets(redis)[0] : redis
     if (first !== undefined) {
       checks.push(await evictionCheck(first), await persistenceCheck(first), await keyspaceEventsCheck(first), await latencyCheck(first))

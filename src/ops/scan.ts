@@ -6,7 +6,7 @@
 import { Cluster } from 'ioredis'
 import type { Redis } from 'ioredis'
 import { taskKeyPattern } from '../celery/keys.js'
-import type { RedisClient } from '../redis/connect.js'
+import { nodeAddress, type RedisClient } from '../redis/connect.js'
 
 export interface ScanOptions {
   prefix: string
@@ -27,8 +27,7 @@ export class CursorError extends Error {
 /** The masters to scan, in a stable order (a cursor stays valid while the cluster's masters do). */
 export function scanTargets (redis: RedisClient): Redis[] {
   if (!(redis instanceof Cluster)) return [redis]
-  const key = (n: Redis): string => `${n.options.host ?? ''}:${n.options.port ?? 0}`
-  return redis.nodes('master').sort((a, b) => key(a).localeCompare(key(b)))
+  return redis.nodes('master').sort((a, b) => nodeAddress(a).localeCompare(nodeAddress(b)))
 }
 
 function parseCursor (cursor: string, targets: number): [number, string] {

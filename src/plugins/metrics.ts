@@ -37,17 +37,18 @@ function cached<T> (make: (key: string) => T): (key: string) => T {
   }
 }
 
-type SendCommand = (command: Command, ...rest: unknown[]) => unknown
+// Redis.sendCommand(command, stream) and Cluster.sendCommand(command, stream, node): pass both through as is.
+type SendCommand = (command: Command, stream?: unknown, node?: unknown) => unknown
 
 function instrumentRedis (client: RedisClient | Redis, duration: Histogram<'command'>, errors: Counter<'command'>): void {
   const target = client as unknown as { sendCommand: SendCommand }
   const send = target.sendCommand.bind(client)
   const timer = cached(command => duration.labels({ command }))
   const failures = cached(command => errors.labels({ command }))
-  target.sendCommand = (command, ...rest) => {
+  target.sendCommand = (command, stream, node) => {
     const name = COMMANDS.has(command.name) ? command.name : 'other'
     const start = process.hrtime.bigint()
-    const result = send(command, ...rest)
+    const result = send(command, stream, node)
     const observe = (): void => timer(name).observe(Number(process.hrtime.bigint() - start) / 1e9)
     command.promise.then(observe, () => { observe(); failures(name).inc() })
     return result

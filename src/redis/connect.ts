@@ -122,6 +122,11 @@ export function createSubscriber (cfg: RedisConfig, data: RedisClient): Redis {
   return sub
 }
 
+/** "host:port" of one connection, as CLUSTER SLOTS and the cluster's node list name it. */
+export function nodeAddress (node: Redis): string {
+  return `${node.options.host ?? ''}:${node.options.port ?? 0}`
+}
+
 /** Readiness of the data side: the master answers (standalone / Sentinel), or cluster_state:ok. */
 export async function checkReady (client: RedisClient): Promise<void> {
   if (client instanceof Cluster) {
@@ -162,7 +167,7 @@ export async function mgetBuffers (client: RedisClient, keys: string[]): Promise
 export async function waitForReplicas (client: RedisClient, key: string, replicas: number, timeoutMs: number): Promise<number> {
   if (!(client instanceof Cluster)) return client.wait(replicas, timeoutMs)
   const owner = (client.slots[calculateSlot(key)] ?? [])[0]
-  const node = client.nodes('master').find(n => `${n.options.host ?? ''}:${n.options.port ?? 0}` === owner)
+  const node = client.nodes('master').find(n => nodeAddress(n) === owner)
   if (node === undefined) throw new Error('CLUSTERDOWN no master known for the key\'s slot')
   return node.wait(replicas, timeoutMs)
 }
