@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → validation → load shedding → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
+ * error model → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyServerOptions } from 'fastify'
@@ -16,6 +16,7 @@ import openapi from './plugins/openapi.js'
 import problem from './plugins/problem.js'
 import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
+import securityHeaders from './plugins/security-headers.js'
 import batchV1 from './routes/v1/batch.js'
 import eventsV1 from './routes/v1/events.js'
 import groupsV1 from './routes/v1/groups.js'
@@ -50,6 +51,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(problem)
   await app.register(validation, { schemas: allSchemas })
   await app.register(limits, { config: config.load })
+  await app.register(securityHeaders)
   await app.register(auth, { auth: config.auth, keyPrefix: config.redis.keyPrefix })
   // Before any route: @fastify/swagger documents the routes registered after it.
   await app.register(openapi)

@@ -54,7 +54,7 @@ export class ResultStore {
    * The view already serialized as JSON, or null when nothing is stored. JSON documents take the fast path
    * (no parse of the result itself); everything else goes through decodeView.
    */
-  async fetchJson (taskId: string): Promise<Buffer | null> {
+  async fetchJson (taskId: string): Promise<string | null> {
     const raw = await this.getRaw(taskId)
     return raw === null ? null : this.viewJson(raw, taskId)
   }
@@ -66,8 +66,8 @@ export class ResultStore {
     return raws
   }
 
-  /** Stored bytes → the serialized view (UTF-8 JSON); throws DecodeError like decodeView. */
-  viewJson (raw: Buffer, taskId: string): Buffer {
+  /** Stored bytes → the serialized view (JSON text); throws DecodeError like decodeView. */
+  viewJson (raw: Buffer, taskId: string): string {
     if (raw[0] === 0x7b) {
       const fast = fastJsonView(raw, taskId)
       if (fast !== null) {
@@ -75,7 +75,7 @@ export class ResultStore {
         return fast.body
       }
     }
-    return Buffer.from(JSON.stringify(this.decodeView(raw, taskId)))
+    return JSON.stringify(this.decodeView(raw, taskId))
   }
 
   /** Stored or published bytes → view; counts decode errors by the format that failed. */

@@ -1,11 +1,10 @@
 /**
  * The OpenAPI document, generated from the route schemas: shared TypeBox schemas become components,
- * served at /openapi.json with a docs UI at /docs (behind @fastify/helmet's headers). openapi.yaml is written
+ * served at /openapi.json with a docs UI at /docs (behind the security headers plugin). openapi.yaml is written
  * from the same source.
  */
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
-import helmet from '@fastify/helmet'
 import swaggerUi from '@fastify/swagger-ui'
 import { allSchemas } from '../schemas/index.js'
 
@@ -35,9 +34,7 @@ export default fp(async (app) => {
       buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
     }
   })
-  // Security headers (CSP, nosniff, frame-ancestors …) on every answer, the docs UI included; the UI serves
-  // its scripts with a static CSP that helmet's policy allows.
-  await app.register(helmet, { global: true })
+  // The UI serves its scripts with its own static CSP, replacing the security headers plugin's one.
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
 }, { name: 'openapi' })

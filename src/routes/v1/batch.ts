@@ -42,25 +42,24 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const ids = req.body.taskIds
     checkSize(ids)
     const raws = await results.getRawMany(ids)
-    const parts: Buffer[] = [Buffer.from('{"results":[')]
+    // Each item's view is already JSON text (the results' bulk copied, not re-encoded): joined, not serialized.
+    let body = '{"results":['
     ids.forEach((taskId, i) => {
       const raw = raws[i]
       const id = JSON.stringify(taskId)
       const sep = i === 0 ? '' : ','
       if (raw === null || raw === undefined) {
-        parts.push(Buffer.from(`${sep}{"taskId":${id},"found":false,"result":null,"error":null}`))
+        body += `${sep}{"taskId":${id},"found":false,"result":null,"error":null}`
         return
       }
       try {
-        const view = results.viewJson(raw, taskId)
-        parts.push(Buffer.from(`${sep}{"taskId":${id},"found":true,"result":`), view, Buffer.from(',"error":null}'))
+        body += `${sep}{"taskId":${id},"found":true,"result":${results.viewJson(raw, taskId)},"error":null}`
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err
-        parts.push(Buffer.from(`${sep}{"taskId":${id},"found":true,"result":null,"error":${itemError(taskId, err)}}`))
+        body += `${sep}{"taskId":${id},"found":true,"result":null,"error":${itemError(taskId, err)}}`
       }
     })
-    parts.push(Buffer.from(']}'))
-    return reply.type('application/json; charset=utf-8').send(Buffer.concat(parts))
+    return reply.type('application/json; charset=utf-8').send(`${body}]}`)
   })
 
   app.post('/results::batchWait', {

@@ -45,7 +45,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const results = app.storeFor(req)
     const body = await decoded(req.params.taskId, () => results.fetchJson(req.params.taskId))
     if (body === null) throw new ResultNotFound(req.params.taskId)
-    // Already serialized (the result's JSON bytes are copied, not re-encoded): sent as is.
+    // Already serialized (the result's JSON text is sliced out, not re-encoded): sent as is.
     return reply.type('application/json; charset=utf-8').send(body)
   })
 
