@@ -54,6 +54,10 @@ t.test('falls back to the full path when it must', async t => {
     failure: '{"status": "FAILURE", "result": {"exc_type": "ValueError", "exc_message": ["bad"], "exc_module": "builtins"}, "traceback": "tb", "children": [], "date_done": null, "task_id": "x"}',
     kombuWrapper: '{"status": "SUCCESS", "result": {"__type__": "datetime", "__value__": "2026-01-01T00:00:00"}, "traceback": null, "children": [], "date_done": null, "task_id": "x"}',
     pythonNaN: '{"status": "SUCCESS", "result": NaN, "traceback": null, "children": [], "date_done": null, "task_id": "x"}',
+    nestedNaN: '{"status": "SUCCESS", "result": {"a": [1, {"b": NaN}]}, "traceback": null, "children": [], "date_done": null, "task_id": "x"}',
+    minusInfinity: '{"status": "SUCCESS", "result": [-Infinity], "traceback": null, "children": [], "date_done": null, "task_id": "x"}',
+    nestedWrapper: '{"status": "SUCCESS", "result": [{"x": {"__type__": "uuid", "__value__": "5e0b7cd2-0000-4000-8000-000000000000"}}], "traceback": null, "children": [], "date_done": null, "task_id": "x"}',
+    kwargsNaN: '{"status": "SUCCESS", "result": 1, "traceback": null, "children": [], "date_done": null, "task_id": "x", "kwargs": {"k": Infinity}}',
     truncated: '{"status": "SUCCESS", "result": [1, 2',
     trailing: '{"status": "SUCCESS", "result": 1} extra',
     noStatus: '{"result": 1}',
@@ -61,6 +65,9 @@ t.test('falls back to the full path when it must', async t => {
     notObject: '[1, 2]'
   }
   for (const [name, text] of Object.entries(cases)) t.equal(fastJsonView(Buffer.from(text), 'x'), null, name)
+  // The markers only count outside strings: text that merely mentions them keeps the fast path.
+  const mentions = '{"status": "SUCCESS", "result": {"note": "NaN and Infinity, __type__", "__typed__": "Infinity"}, "traceback": null, "children": [], "date_done": null, "task_id": "x"}'
+  t.same(JSON.parse(fastJsonView(Buffer.from(mentions), 'x')?.body ?? 'null'), slow(mentions, 'x'), 'markers inside strings')
   const text = Buffer.from('{ "a" : [1, {"b": "}"}] , "c": "\\"" }')
   t.same([...(topLevelMembers(text) ?? new Map()).entries()].map(([k, [a, b]]) => [k, text.toString('utf8', a, b)]), [['a', '[1, {"b": "}"}]'], ['c', '"\\""']])
 })
