@@ -4,6 +4,7 @@
  * Celery's Redis backend never compresses (checked in 5.2–5.6); gzip/zlib values written by other tools
  * are inflated on read, and the gateway never writes compressed values.
  */
+import { RawJson } from './json-text.js'
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack'
 
@@ -102,10 +103,27 @@ function isMeta (doc: unknown): doc is CeleryMeta {
 }
 
 /** Bytes as Celery's own backend would store them for this serializer. */
-export function encodeMeta (meta: CeleryMeta, serializer: Serializer): Buffer {
+/**
+ * The document to store: JSON as text (ioredis writes a string straight to the socket, no buffer to
+ * build), msgpack as bytes. A RawJson result is spliced in verbatim.
+ */
+export function serializeMeta (meta: CeleryMeta, serializer: Serializer): string | Buffer {
+  const raw = meta.result instanceof RawJson ? meta.result : null
   if (serializer === 'msgpack') {
-    const packed = msgpackEncode(meta)
+    const packed = msgpackEncode(raw === null ? meta : { ...meta, result: raw.parse() })
     return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
   }
-  return Buffer.from(JSON.stringify(meta), 'utf8')
+  if (raw === null) return JSON.stringify(meta)
+  // status is the first key and result the second (Celery's order): the client's result text goes in
+  // place of the null that stands for it.
+  const head = `{"status":${JSON.stringify(meta.status)},"result":`
+  const rest = JSON.stringify({ ...meta, result: null })
+  if (!rest.startsWith(`${head}null`)) throw new Error('serializeMeta: status and result must lead the document')
+  return head + raw.text + rest.slice(head.length + 4)
+}
+
+/** serializeMeta as bytes: exactly what Redis holds afterwards. */
+export function encodeMeta (meta: CeleryMeta, serializer: Serializer): Buffer {
+  const doc = serializeMeta(meta, serializer)
+  return typeof doc === 'string' ? Buffer.from(doc, 'utf8') : doc
 }

@@ -3,7 +3,7 @@
  * PUBLISH), expire / persist, forget. No Fastify here; errors are domain errors the routes map to problems.
  */
 import { mgetBuffers, waitForReplicas, type RedisClient } from '../redis/connect.js'
-import { decodeMeta, DecodeError, encodeMeta, type Serializer, type DetectedFormat } from './codec.js'
+import { decodeMeta, DecodeError, serializeMeta, type Serializer, type DetectedFormat } from './codec.js'
 import { taskKey } from './keys.js'
 import { fastJsonView } from './fast-view.js'
 import { toMeta, toView } from './meta.js'
@@ -105,11 +105,11 @@ export class ResultStore {
    */
   async store (taskId: string, req: StoreRequest, durable?: { replicas: number, timeoutMs: number }): Promise<StoreOutcome> {
     const ttl = this.resolveTtl(req.ttlSeconds)
-    const payload = encodeMeta(toMeta(taskId, req), this.options.serializer)
+    const payload = serializeMeta(toMeta(taskId, req), this.options.serializer)
     const key = this.key(taskId)
     const [applied, info] = await this.redis.storeResult(key, payload, ttl ?? 0)
     if (applied === 1) {
-      this.observer.payload('write', payload.length)
+      this.observer.payload('write', typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length)
       this.observer.stored(req.state)
       const out: StoreOutcome = { applied: true, ttlSeconds: ttl, published: Number(info) }
       if (durable !== undefined && durable.replicas > 0) {

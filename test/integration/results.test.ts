@@ -48,6 +48,14 @@ t.test('results API against a real redis-server', async t => {
     t.equal(raw.body, await redis.get(key('s1')))
   })
 
+  t.test('a result is stored as the JSON text the client sent: big integers stay exact', async t => {
+    const res = await app.inject({ method: 'PUT', url: '/v1/results/big', headers: json, payload: '{"state": "SUCCESS", "result": {"id": 12345678901234567890123, "x": [1.50, "\\u00e9"]}}' })
+    t.equal(res.statusCode, 200)
+    const stored = await redis.get(key('big'))
+    t.match(stored, /^\{"status":"SUCCESS","result":\{"id": 12345678901234567890123, "x": \[1\.50, "\\u00e9"\]\},"traceback":null,/)
+    t.equal((await app.inject('/v1/results/big/raw')).body, stored)
+  })
+
   t.test('TTL choices: explicit, never, configured default', async t => {
     await put('ttl-60', { state: 'PENDING', ttlSeconds: 60 })
     t.ok(inRange(await redis.ttl(key('ttl-60')), 60), 'TTL 60 s')
@@ -202,6 +210,12 @@ t.test('results API against a real redis-server', async t => {
     const malformed = await app.inject({ method: 'PUT', url: '/v1/results/victim', headers: json, payload: '{"state":' })
     t.equal(malformed.statusCode, 400)
     t.match(malformed.headers['content-type'], /^application\/problem\+json/)
+    // The result is kept as sent text only when it is valid JSON; everything else meets the ordinary parser.
+    for (const result of ['[1,]', 'NaN', '{"a": 01}', '"\\x"', '{"__proto__": {"admin": true}}', '{"\\u005f_proto__": 1}']) {
+      const res = await app.inject({ method: 'PUT', url: '/v1/results/victim', headers: json, payload: `{"state": "SUCCESS", "result": ${result}}` })
+      t.equal(res.statusCode, 400, `result ${result}`)
+      t.match(res.headers['content-type'], /^application\/problem\+json/)
+    }
     const big = await app.inject({ method: 'PUT', url: '/v1/results/victim', headers: json, payload: JSON.stringify({ state: 'SUCCESS', result: 'x'.repeat(2 * 1024 * 1024) }) })
     t.equal(big.statusCode, 413)
     t.equal(big.json().code, 'RG_PAYLOAD_TOO_LARGE')

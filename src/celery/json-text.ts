@@ -1,0 +1,176 @@
+/**
+ * JSON kept as text: a client's `result` is stored as the bytes it sent instead of being parsed into objects
+ * and serialized again (for a 4 KB result that round trip was most of a store's CPU). A validating scanner
+ * proves the text is one JSON value first, so nothing invalid is ever stored; anything it is unsure of
+ * (invalid UTF-8, prototype-poisoning keys, escapes that could spell one) goes back to the ordinary parser.
+ */
+import { isUtf8 } from 'node:buffer'
+
+/** A JSON value held as its (validated) text; encodeMeta splices it into the stored document verbatim. */
+export class RawJson {
+  readonly text: string
+  constructor (text: string) {
+    this.text = text
+  }
+
+  /** The value itself, for serializers that need it (msgpack). */
+  parse (): unknown {
+    return JSON.parse(this.text)
+  }
+}
+
+const QUOTE = 34
+const BACKSLASH = 92
+
+/** Bytes that end the fast run inside a string: the quote, the backslash, control characters. */
+const STRING_STOP = new Uint8Array(256)
+for (let c = 0; c < 0x20; c++) STRING_STOP[c] = 1
+STRING_STOP[QUOTE] = STRING_STOP[BACKSLASH] = 1
+const WS = new Uint8Array(256)
+WS[32] = WS[10] = WS[13] = WS[9] = 1
+const DIGIT = new Uint8Array(256)
+for (let c = 48; c <= 57; c++) DIGIT[c] = 1
+const HEX = new Uint8Array(256)
+for (const c of Buffer.from('0123456789abcdefABCDEF')) HEX[c] = 1
+const ESCAPE = new Uint8Array(256)
+for (const c of Buffer.from('"\\/bfnrt')) ESCAPE[c] = 1
+
+/** Strings the ordinary parser treats as prototype poisoning when they are keys; never fast-pathed. */
+const SUSPECT = ['__proto__"', 'constructor"'].map(w => Buffer.from(w))
+
+function suspect (b: Uint8Array, i: number): boolean {
+  for (const w of SUSPECT) {
+    if (b[i + 1] !== w[0]) continue
+    let k = 1
+    while (k < w.length && b[i + 1 + k] === w[k]) k++
+    if (k === w.length) return true
+  }
+  return false
+}
+
+/**
+ * Index past the string opening at b[i], or -1 if it is not a valid JSON string (RFC 8259 §7) or one the
+ * fast path leaves to the ordinary parser ("__proto__", "constructor", \u escapes of ASCII letters).
+ */
+function scanString (b: Uint8Array, i: number, end: number): number {
+  if (suspect(b, i)) return -1
+  let j = i + 1
+  for (;;) {
+    while (j < end && STRING_STOP[b[j] ?? 0] === 0) j++
+    if (j >= end) return -1
+    const c = b[j]
+    if (c === QUOTE) return j + 1
+    if (c !== BACKSLASH) return -1 // a raw control character
+    const e = b[j + 1] ?? 0
+    if (e === 117) { // \uXXXX; 0x0050-0x007f could spell a poisoning key
+      if (HEX[b[j + 2] ?? 0] === 0 || HEX[b[j + 3] ?? 0] === 0 || HEX[b[j + 4] ?? 0] === 0 || HEX[b[j + 5] ?? 0] === 0) return -1
+      const h = b[j + 4] ?? 0
+      if (b[j + 2] === 48 && b[j + 3] === 48 && h >= 53 && h <= 55) return -1
+      j += 6
+    } else if (ESCAPE[e] === 1) {
+      j += 2
+    } else {
+      return -1
+    }
+  }
+}
+
+/** Index past the number starting at b[i], or -1 (RFC 8259 §6: no leading zeros, no NaN/Infinity). */
+function scanNumber (b: Uint8Array, i: number, end: number): number {
+  let j = i
+  if (b[j] === 45) j++ // -
+  if (b[j] === 48) j++ // 0
+  else if (DIGIT[b[j] ?? 0] === 1) while (j < end && DIGIT[b[j] ?? 0] === 1) j++
+  else return -1
+  if (b[j] === 46) { // .
+    j++
+    if (DIGIT[b[j] ?? 0] === 0) return -1
+    while (j < end && DIGIT[b[j] ?? 0] === 1) j++
+  }
+  if (b[j] === 101 || b[j] === 69) { // e E
+    j++
+    if (b[j] === 43 || b[j] === 45) j++
+    if (DIGIT[b[j] ?? 0] === 0) return -1
+    while (j < end && DIGIT[b[j] ?? 0] === 1) j++
+  }
+  return j > end ? -1 : j
+}
+
+const LITERALS: Array<[number, Uint8Array]> = [[116, Buffer.from('true')], [102, Buffer.from('false')], [110, Buffer.from('null')]]
+
+function scanLiteral (b: Uint8Array, i: number, end: number): number {
+  for (const [first, word] of LITERALS) {
+    if (b[i] !== first) continue
+    if (i + word.length > end) return -1
+    for (let k = 1; k < word.length; k++) if (b[i + k] !== word[k]) return -1
+    return i + word.length
+  }
+  return -1
+}
+
+function skipWs (b: Uint8Array, i: number, end: number): number {
+  while (i < end && WS[b[i] ?? 0] === 1) i++
+  return i
+}
+
+/**
+ * Whether b[start, end) is exactly one JSON value (surrounding whitespace allowed) in valid UTF-8 that the
+ * fast path may keep verbatim. Sound: it never accepts what JSON.parse would refuse. Iterative, so depth
+ * costs no stack.
+ */
+export function isJsonText (b: Uint8Array, start: number, end: number): boolean {
+  if (end > b.length || !isUtf8(b.subarray(start, end))) return false
+  // open containers: 1 = object, 2 = array
+  const stack: number[] = []
+  let i = start
+  for (;;) {
+    // expecting a value
+    i = skipWs(b, i, end)
+    const c = b[i]
+    if (c === 123 || c === 91) { // { [
+      const close = c === 123 ? 125 : 93
+      i = skipWs(b, i + 1, end)
+      if (b[i] === close) {
+        i++
+      } else {
+        stack.push(c === 123 ? 1 : 2)
+        if (c === 123) {
+          if (b[i] !== QUOTE || (i = scanString(b, i, end)) === -1) return false
+          i = skipWs(b, i, end)
+          if (b[i++] !== 58) return false // :
+        }
+        continue
+      }
+    } else if (c === QUOTE) {
+      if ((i = scanString(b, i, end)) === -1) return false
+    } else if (c === 45 || DIGIT[c ?? 0] === 1) {
+      if ((i = scanNumber(b, i, end)) === -1) return false
+    } else if ((i = scanLiteral(b, i, end)) === -1) {
+      return false
+    }
+    // after a value: close containers, or a comma and the next member
+    for (;;) {
+      i = skipWs(b, i, end)
+      const open = stack.length === 0 ? 0 : stack[stack.length - 1]
+      if (open === 0) return i === end
+      const d = b[i++]
+      if (d === (open === 1 ? 125 : 93)) {
+        stack.pop()
+        continue
+      }
+      if (d !== 44) return false // ,
+      if (open === 1) {
+        i = skipWs(b, i, end)
+        if (b[i] !== QUOTE || (i = scanString(b, i, end)) === -1) return false
+        i = skipWs(b, i, end)
+        if (b[i++] !== 58) return false
+      }
+      break
+    }
+  }
+}
+
+/** The text as a RawJson when it is safe to keep verbatim, or null when the ordinary parser must decide. */
+export function rawJson (b: Buffer, start: number, end: number): RawJson | null {
+  return isJsonText(b, start, end) ? new RawJson(b.toString('utf8', start, end)) : null
+}

@@ -1,0 +1,73 @@
+import t from 'tap'
+import fc from 'fast-check'
+import { decodeMeta, encodeMeta } from '../../src/celery/codec.js'
+import { isJsonText, rawJson, RawJson } from '../../src/celery/json-text.js'
+import { toMeta } from '../../src/celery/meta.js'
+
+const parses = (b: Buffer): boolean => {
+  try {
+    JSON.parse(b.toString('utf8'))
+    return true
+  } catch {
+    return false
+  }
+}
+const check = (b: Buffer): boolean => isJsonText(b, 0, b.length)
+const poisoned = /__proto__|constructor|\\u00[5-7]/i
+
+t.test('accepts every JSON value JSON.stringify writes, compact and indented', async t => {
+  let n = 0
+  fc.assert(fc.property(fc.jsonValue(), fc.constantFrom(undefined, 1, '\t'), (v, indent) => {
+    const b = Buffer.from(JSON.stringify(v, null, indent))
+    n++
+    return check(b) === !poisoned.test(b.toString())
+  }), { numRuns: 3000, seed: 2026 })
+  t.equal(n, 3000)
+})
+
+t.test('never accepts what JSON.parse refuses: generated mutations of valid documents', async t => {
+  const alphabet = Buffer.from('{}[]",:\\ \t\n0123456789.-+eEtrufalsn\u0001x')
+  let refused = 0
+  fc.assert(fc.property(fc.jsonValue(), fc.array(fc.tuple(fc.nat(), fc.nat(alphabet.length - 1), fc.constantFrom('insert', 'replace', 'delete')), { minLength: 1, maxLength: 4 }), (v, edits) => {
+    let b = Buffer.from(JSON.stringify(v))
+    for (const [at, c, op] of edits) {
+      const i = b.length === 0 ? 0 : at % b.length
+      const ch = Buffer.from([alphabet[c] ?? 32])
+      if (op === 'insert') b = Buffer.concat([b.subarray(0, i), ch, b.subarray(i)])
+      else if (op === 'replace') b = Buffer.concat([b.subarray(0, i), ch, b.subarray(i + 1)])
+      else b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1)])
+    }
+    if (!parses(b)) refused++
+    return !check(b) || parses(b)
+  }), { numRuns: 5000, seed: 2026 })
+  t.ok(refused > 1000, `${refused} of 5000 mutations were invalid JSON, none accepted`)
+})
+
+t.test('the grammar corners', async t => {
+  const good = ['0', '-0', '1.5e-3', '1E+2', '"\\u00e9\\n\\/"', '[]', '{}', ' [ 1 , { "a" : [ ] } ] ', 'true', 'null', '"ünï ✓"', '12345678901234567890123']
+  const bad = ['', '01', '1.', '.5', '+1', '1e', '-', 'NaN', 'Infinity', '-Infinity', '[1,]', '{"a":1,}', '{"a"}', '{a:1}', "'x'", '"\\x"', '"\\u12g4"', '"tab\there"', '[1 2]', '{"a":1 "b":2}', '[', ']', '1 2', 'tru', 'nulll', '"open', '[1]]', '{"a":[1}']
+  for (const s of good) t.ok(check(Buffer.from(s)), `accepts ${s}`)
+  for (const s of bad) t.notOk(check(Buffer.from(s)), `refuses ${JSON.stringify(s)}`)
+  t.notOk(check(Buffer.from([0x22, 0xc3, 0x28, 0x22])), 'refuses invalid UTF-8')
+  t.notOk(check(Buffer.from('{"__proto__": 1}')), 'leaves __proto__ to the ordinary parser')
+  t.notOk(check(Buffer.from('{"\\u005f_proto__": 1}')), 'and its escaped spellings')
+  t.ok(check(Buffer.from(`${'['.repeat(100000)}${']'.repeat(100000)}`)), 'deep nesting costs no stack')
+  const b = Buffer.from('{"result": [1, 2]}')
+  t.equal(rawJson(b, 11, 17)?.text, '[1, 2]', 'a span of a larger buffer')
+  t.notOk(isJsonText(b, 11, 13), 'a span cut short is refused even when the buffer goes on')
+})
+
+t.test('a stored document with a raw result is byte-for-byte the JSON.stringify one, in both serializers', async t => {
+  const now = new Date('2026-11-25T06:00:00Z')
+  fc.assert(fc.property(fc.jsonValue(), v => {
+    const text = JSON.stringify(v)
+    const viaRaw = encodeMeta(toMeta('t-1', { state: 'SUCCESS', result: new RawJson(text) }, now), 'json')
+    const viaValue = encodeMeta(toMeta('t-1', { state: 'SUCCESS', result: JSON.parse(text) }, now), 'json')
+    const packedRaw = encodeMeta(toMeta('t-1', { state: 'SUCCESS', result: new RawJson(text) }, now), 'msgpack')
+    const packedValue = encodeMeta(toMeta('t-1', { state: 'SUCCESS', result: JSON.parse(text) }, now), 'msgpack')
+    return viaRaw.equals(viaValue) && packedRaw.equals(packedValue)
+  }), { numRuns: 1000, seed: 7 })
+  const spaced = encodeMeta(toMeta('t-2', { state: 'SUCCESS', result: new RawJson('{ "a" : [1, 2] }') }, now), 'json')
+  t.same(decodeMeta(spaced).meta.result, { a: [1, 2] }, 'whitespace the client sent is kept and harmless')
+  t.match(spaced.toString(), /^\{"status":"SUCCESS","result":\{ "a" : \[1, 2\] \},"traceback":null/)
+})
