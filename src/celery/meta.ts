@@ -94,7 +94,8 @@ export function toView (meta: CeleryMeta, taskId: string, plain = true): ResultV
 
 /** Python's datetime.isoformat() of an aware UTC datetime, as Celery ≥ 5.4 writes date_done. */
 export function celeryNow (now = new Date()): string {
-  return now.toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00')
+  // toISOString is always YYYY-MM-DDTHH:MM:SS.mmmZ here: microseconds are the milliseconds padded.
+  return `${now.toISOString().slice(0, 23)}000+00:00`
 }
 
 /** The document Celery would store for this request, keys in Celery's order. */

@@ -106,10 +106,13 @@ export default fp(async (app) => {
   const payload = new Histogram({ name: `${P}payload_bytes`, help: 'Size of result documents read and written', labelNames: ['direction'] as const, buckets: [256, 1024, 4096, 16384, 65536, 262144, 1048576], registers: [registry] })
   const decodeErrors = new Counter({ name: `${P}decode_errors_total`, help: 'Stored or published values that could not be decoded, by serializer', labelNames: ['serializer'] as const, registers: [registry] })
 
+  const payloadBy = cached(direction => payload.labels({ direction }))
+  const fetchedBy = cached(state => fetched.labels({ state }))
+  const storedBy = cached(state => stored.labels({ state }))
   const observer: ResultObserver = {
-    payload: (direction, bytes) => payload.observe({ direction }, bytes),
-    fetched: (state) => fetched.inc({ state: stateLabel(state) }),
-    stored: (state) => stored.inc({ state: stateLabel(state) }),
+    payload: (direction, bytes) => payloadBy(direction).observe(bytes),
+    fetched: (state) => fetchedBy(stateLabel(state)).inc(),
+    stored: (state) => storedBy(stateLabel(state)).inc(),
     refused: () => refused.inc(),
     decodeError: (format) => decodeErrors.inc({ serializer: format }),
     waited: (outcome, wakeSeconds) => {
