@@ -1,7 +1,8 @@
 /**
  * Waits for results over one shared pub/sub connection: subscriptions are reference-counted per channel,
  * each waiter subscribes BEFORE re-reading the key (so a PUBLISH in between is never missed), wakes on the
- * channel's message, and re-reads on a slow safety-net timer. Celery publishes on the key name.
+ * channel's message, and is re-read by a safety-net sweep (for writers that SET without PUBLISH). Celery
+ * publishes on the key name.
  * @see celery/backends/redis.py ResultConsumer
  */
 import type { Redis } from 'ioredis'
@@ -37,6 +38,9 @@ export class Waiter {
   #reconnected = false
   #ready: Promise<void> | undefined
   readonly #readyTimeoutMs: number
+  /** Safety-net sweep: waiters still to re-read in this round, and the timer that works through them. */
+  #sweepQueue: Array<[string, Listener]> = []
+  #sweepTimer: NodeJS.Timeout | undefined
 
   constructor (subscriber: Redis, opts: { pollIntervalMs: number, readyTimeoutMs: number }) {
     this.#subscriber = subscriber
@@ -103,7 +107,6 @@ export class Waiter {
 
     const started = Date.now()
     let timeout: NodeJS.Timeout | undefined
-    let poll: NodeJS.Timeout | undefined
     this.#add(req.channel, listener)
     try {
       await this.#subscribe(req.channel)
@@ -111,13 +114,11 @@ export class Waiter {
       const first = await req.read()
       if (latest === undefined) consider(first)
       timeout = setTimeout(() => settle('timeout'), Math.max(0, req.timeoutMs - (Date.now() - started)))
-      poll = setInterval(reread, this.#pollIntervalMs)
       const outcome = await done
       return { value: latest, outcome, wokeAt }
     } finally {
       settle('cancelled')
       clearTimeout(timeout)
-      clearInterval(poll)
       req.signal?.removeEventListener('abort', onAbort)
       this.#remove(req.channel, listener)
     }
@@ -131,6 +132,38 @@ export class Waiter {
     }
     set.add(l)
     this.#waiters++
+    this.#sweepTimer ??= this.#startSweep()
+  }
+
+  /**
+   * Re-reads every waited key about once per poll interval, spread evenly over it in small slices (one every
+   * 100 ms at most): 10,000 waiters are 2,000 reads a second as a steady trickle, never 10,000 at once in
+   * front of a wake-up. Runs only while someone waits.
+   */
+  #startSweep (): NodeJS.Timeout {
+    const tickMs = Math.min(100, Math.floor(this.#pollIntervalMs / 2))
+    let roundStarted = Date.now()
+    let perTick = 0
+    const timer = setInterval(() => {
+      if (this.#waiters === 0) {
+        clearInterval(timer)
+        this.#sweepTimer = undefined
+        this.#sweepQueue = []
+        return
+      }
+      if (this.#sweepQueue.length === 0 && Date.now() - roundStarted >= this.#pollIntervalMs) {
+        roundStarted = Date.now()
+        for (const [channel, set] of this.#listeners) for (const l of set) this.#sweepQueue.push([channel, l])
+        this.#sweepQueue.reverse() // oldest waiters first
+        perTick = Math.ceil(this.#sweepQueue.length * tickMs / this.#pollIntervalMs)
+      }
+      for (let n = 0; n < perTick && this.#sweepQueue.length > 0; n++) {
+        const [channel, l] = this.#sweepQueue.pop() ?? []
+        if (channel !== undefined && l !== undefined && this.#listeners.get(channel)?.has(l) === true) l.recheck()
+      }
+    }, tickMs)
+    timer.unref()
+    return timer
   }
 
   /**

@@ -117,3 +117,25 @@ t.test('wait over a real socket', async t => {
     for (const body of await Promise.all(waits)) t.match(body, { interrupted: true, timedOut: false, state: 'PENDING' })
   })
 })
+
+t.test('the safety-net sweep finds results written without a PUBLISH, re-reading each waiter about once per interval', async t => {
+  const server = await startRedis(t)
+  const app = await buildTestApp(t, server.url, { RG_WAIT_POLL_INTERVAL_MS: '400', RG_WAIT_MAX_SECONDS: '30' })
+  const redis = new Redis(server.port, '127.0.0.1')
+  t.teardown(() => redis.quit())
+  const key = (id: string) => `${app.settings.redis.keyPrefix}celery-task-meta-${id}`
+  const gets = async () => Number(/cmdstat_get:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0)
+  const waits = Array.from({ length: 40 }, (_, i) => app.inject(`/v1/results/quiet-${i}/wait?timeoutSeconds=20`))
+  await until(() => app.waiter.stats.waiters === 40, 'the waiters')
+  const before = await gets()
+  const t0 = Date.now()
+  await new Promise(resolve => setTimeout(resolve, 2000))
+  const perWaiter = (await gets() - before) / 40
+  const rounds = (Date.now() - t0) / 400
+  t.ok(perWaiter >= 1 && perWaiter <= rounds + 1, `each waiter re-read ${perWaiter} times in ${rounds} intervals`)
+  // A writer that SETs and never PUBLISHes (not Celery, but it happens): found by the sweep.
+  for (let i = 0; i < 40; i++) await redis.set(key(`quiet-${i}`), JSON.stringify({ status: 'SUCCESS', result: i, traceback: null, children: [], date_done: null, task_id: `quiet-${i}` }))
+  const answers = await Promise.all(waits)
+  t.ok(answers.every((r, i) => r.statusCode === 200 && r.json().timedOut === false && r.json().result.result === i), 'every waiter answered with its result')
+  t.equal(app.waiter.stats.waiters, 0)
+})
