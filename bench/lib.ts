@@ -48,6 +48,15 @@ export async function startGateway (redisUrl: string, env: Record<string, string
   return { url, child, stop: () => stopProcess(child) }
 }
 
+/** The bare Fastify + ioredis passthrough of bench/control.ts, as a child process. */
+export async function startControl (redisPort: number): Promise<{ url: string, child: ChildProcess, stop: () => Promise<void> }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./control.ts', import.meta.url).pathname, String(port), String(redisPort)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/healthz`)
+  return { url, child, stop: () => stopProcess(child) }
+}
+
 export async function startWebdis (redisPort: number): Promise<{ url: string, child: ChildProcess, stop: () => Promise<void> }> {
   const port = await freePort()
   const conf = join(tmpdir(), `rg-bench-webdis-${port}.json`)

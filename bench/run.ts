@@ -8,11 +8,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { Redis } from 'ioredis'
 import { startRedisServer } from '../src/redis/spawn.js'
-import { cannon, redisBenchmark, startGateway, startWebdis, type Figures } from './lib.js'
+import { cannon, redisBenchmark, startControl, startGateway, startWebdis, type Figures } from './lib.js'
 import { wakeLatency } from './scenarios/wake.js'
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const IDLE_SETTLE_MS = 45_000
 
 /** A Celery JSON meta document of about `bytes` bytes, written the way Celery 5.2 writes it. */
 function celeryDoc (taskId: string, bytes: number): string {
@@ -65,9 +66,11 @@ async function main (): Promise<void> {
   for (const id of batchIds) load.set(`celery-task-meta-${id}`, celeryDoc(id, 200))
   await load.exec()
   const gw = await startGateway(redis.url, { RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' })
+  const gwStarted = Date.now()
   const webdis = await startWebdis(redis.port)
+  const control = await startControl(redis.port)
   const pid = gw.child.pid ?? 0
-  const idleRss = rssMb(pid)
+  const startRss = rssMb(pid)
   const rows: Array<{ scenario: string, figures: Figures }> = []
   const run = async (scenario: string, o: Omit<Parameters<typeof cannon>[0], 'connections' | 'duration'>) => {
     process.stderr.write(`${scenario}…\n`)
@@ -76,6 +79,12 @@ async function main (): Promise<void> {
   try {
     rows.push({ scenario: 'reference: redis-benchmark GET 4KB', figures: await redisBenchmark(redis.port, 'celery-task-meta-bench-4KB', connections, 200000) })
     await run('reference: webdis GET 4KB', { url: `${webdis.url}/GET/celery-task-meta-bench-4KB`, pid: webdis.child.pid ?? 0 })
+    await run('control: bare Fastify + ioredis passthrough 4KB', { url: `${control.url}/raw/bench-4KB`, pid: control.child.pid ?? 0 })
+    await control.stop()
+    // Idle means idle long enough for V8's memory reducer to give back the start-up garbage (it waits for a
+    // quiet spell); the gateway has had no request since it started.
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, gwStarted + IDLE_SETTLE_MS - Date.now())))
+    const idleRss = rssMb(pid)
     for (const label of Object.keys(sizes)) await run(`gateway: fetch view ${label}`, { url: `${gw.url}/v1/results/bench-${label}`, pid })
     await run('gateway: fetch raw 4KB', { url: `${gw.url}/v1/results/bench-4KB/raw`, pid })
     await run('gateway: fetch miss (404)', { url: `${gw.url}/v1/results/no-such-task`, pid })
@@ -99,7 +108,7 @@ async function main (): Promise<void> {
     const batchVsSingles = await compareBatch(gw.url, batchIds)
     process.stderr.write('wake latency…\n')
     const wake = await wakeLatency(gw.url, client, pid, Number(process.env.BENCH_WAITERS ?? 10000))
-    const report = { batchVsSingles, date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, duration, connections, idleRssMb: idleRss, rows, wake }
+    const report = { batchVsSingles, date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake }
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     const stamp = report.date.replace(/[:.]/g, '-')
     writeFileSync(new URL(`./results/${stamp}.json`, import.meta.url), JSON.stringify(report, null, 2))
@@ -110,11 +119,12 @@ async function main (): Promise<void> {
     client.disconnect()
     await gw.stop()
     await webdis.stop()
+    await control.stop()
     await redis.stop()
   }
 }
 
-function markdown (r: { batchVsSingles: { batchMs: number, singlesMs: number }, date: string, machine: Record<string, unknown>, duration: number, connections: number, idleRssMb: number, rows: Array<{ scenario: string, figures: Figures }>, wake: Awaited<ReturnType<typeof wakeLatency>> }): string {
+function markdown (r: { batchVsSingles: { batchMs: number, singlesMs: number }, date: string, machine: Record<string, unknown>, duration: number, connections: number, startRssMb: number, idleRssMb: number, rows: Array<{ scenario: string, figures: Figures }>, wake: Awaited<ReturnType<typeof wakeLatency>> }): string {
   const ref = (name: string) => r.rows.find(x => x.scenario.startsWith(`reference: ${name}`))?.figures.rps ?? NaN
   const webdis = ref('webdis')
   const rb = ref('redis-benchmark')
@@ -132,9 +142,9 @@ function markdown (r: { batchVsSingles: { batchMs: number, singlesMs: number }, 
   lines.push('', `Batch read of 1,000 ids: ${r.batchVsSingles.batchMs} ms per batchGet request vs ${r.batchVsSingles.singlesMs} ms for 1,000 single fetches (50 concurrent), mean of 10.`)
   lines.push('', `Waiting at scale, ${w.waiters} long-poll waiters on one gateway process, ${w.subscriberConnections} Redis subscriber connection(s); all answered: ${String(w.allReady)}.`,
     '', '| Wake latency, PUBLISH → HTTP answer | p50 ms | p99 ms | max ms |', '|---|---:|---:|---:|',
-    `| paced: 200 results one at a time | ${w.paced.p50} | ${w.paced.p99} | ${w.paced.max} |`,
+    `| paced: ${w.paced.size} results one at a time | ${w.paced.p50} | ${w.paced.p99} | ${w.paced.max} |`,
     `| burst: ${w.burst.size} results in one pipeline | ${w.burst.p50} | ${w.burst.p99} | ${w.burst.max} |`,
-    '', `Gateway resident memory: ${r.idleRssMb} MB idle at start; ${w.rssBeforeMb} MB after the HTTP scenarios, ${w.rssWithWaitersMb} MB with the ${w.waiters} waiters established (${w.rssPerThousandMb} MB per 1,000 idle waiters).`, '')
+    '', `Gateway resident memory: ${r.startRssMb} MB just after start, ${r.idleRssMb} MB idle (${IDLE_SETTLE_MS / 1000} s after start, no request yet); ${w.rssBeforeMb} MB after the HTTP scenarios, ${w.rssWithWaitersMb} MB with the ${w.waiters} waiters established (${w.rssPerThousandMb} MB per 1,000 idle waiters).`, '')
   return lines.join('\n')
 }
 
