@@ -113,19 +113,26 @@ function skipWs (b: Uint8Array, i: number, end: number): number {
   return i
 }
 
+/** Where one member of an object sits: its key (quotes included) and its value, as [start, end) byte spans. */
+type MemberSink = (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void
+
 /**
  * Whether b[start, end) is exactly one JSON value (surrounding whitespace allowed) in valid UTF-8 that the
  * fast path may keep verbatim. Sound: it never accepts what JSON.parse would refuse. Iterative, so depth
- * costs no stack.
+ * costs no stack. `onMember` hears of every member of the outermost object, in the same pass.
  */
-export function isJsonText (b: Uint8Array, start: number, end: number): boolean {
+function scanJson (b: Uint8Array, start: number, end: number, onMember?: MemberSink): boolean {
   if (end > b.length || !isUtf8(b.subarray(start, end))) return false
   // open containers: 1 = object, 2 = array
   const stack: number[] = []
   let i = start
+  let keyStart = -1
+  let keyEnd = -1
+  let valueStart = -1
   for (;;) {
     // expecting a value
     i = skipWs(b, i, end)
+    if (stack.length === 1) valueStart = i
     const c = b[i]
     if (c === 123 || c === 91) { // { [
       const close = c === 123 ? 125 : 93
@@ -135,7 +142,10 @@ export function isJsonText (b: Uint8Array, start: number, end: number): boolean 
       } else {
         stack.push(c === 123 ? 1 : 2)
         if (c === 123) {
+          const outermost = stack.length === 1
+          if (outermost) keyStart = i
           if (b[i] !== QUOTE || (i = scanString(b, i, end)) === -1) return false
+          if (outermost) keyEnd = i
           i = skipWs(b, i, end)
           if (b[i++] !== 58) return false // :
         }
@@ -150,18 +160,22 @@ export function isJsonText (b: Uint8Array, start: number, end: number): boolean 
     }
     // after a value: close containers, or a comma and the next member
     for (;;) {
+      if (stack.length === 1 && stack[0] === 1) onMember?.(keyStart, keyEnd, valueStart, i)
       i = skipWs(b, i, end)
       const open = stack.length === 0 ? 0 : stack[stack.length - 1]
       if (open === 0) return i === end
       const d = b[i++]
       if (d === (open === 1 ? 125 : 93)) {
-        stack.pop()
+        stack.pop() // the loop's next turn sees the value this closed
         continue
       }
       if (d !== 44) return false // ,
       if (open === 1) {
         i = skipWs(b, i, end)
+        const outermost = stack.length === 1
+        if (outermost) keyStart = i
         if (b[i] !== QUOTE || (i = scanString(b, i, end)) === -1) return false
+        if (outermost) keyEnd = i
         i = skipWs(b, i, end)
         if (b[i++] !== 58) return false
       }
@@ -170,7 +184,22 @@ export function isJsonText (b: Uint8Array, start: number, end: number): boolean 
   }
 }
 
-/** The text as a RawJson when it is safe to keep verbatim, or null when the ordinary parser must decide. */
-export function rawJson (b: Buffer, start: number, end: number): RawJson | null {
-  return isJsonText(b, start, end) ? new RawJson(b.toString('utf8', start, end)) : null
+/** Whether b[start, end) is one JSON value the fast path may keep verbatim (see scanJson). */
+export function isJsonText (b: Uint8Array, start: number, end: number): boolean {
+  return scanJson(b, start, end)
+}
+
+/**
+ * The members of the JSON object in b, as key → [start, end) of each value, from one validating pass; null
+ * when b is not one valid JSON object, or holds what the ordinary parser must judge (see scanString).
+ * A repeated key keeps its last value, as JSON.parse does.
+ */
+export function jsonMembers (b: Buffer): Map<string, [number, number]> | null {
+  const members = new Map<string, [number, number]>()
+  if (b[skipWs(b, 0, b.length)] !== 123) return null
+  const ok = scanJson(b, 0, b.length, (ks, ke, vs, ve) => {
+    const key = b.subarray(ks, ke).includes(BACKSLASH) ? JSON.parse(b.toString('utf8', ks, ke)) as string : b.toString('utf8', ks + 1, ke - 1)
+    members.set(key, [vs, ve])
+  })
+  return ok ? members : null
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { decodeMeta, encodeMeta } from '../../src/celery/codec.js'
-import { isJsonText, rawJson, RawJson } from '../../src/celery/json-text.js'
+import { isJsonText, jsonMembers, RawJson } from '../../src/celery/json-text.js'
 import { toMeta } from '../../src/celery/meta.js'
 
 const parses = (b: Buffer): boolean => {
@@ -53,8 +53,25 @@ t.test('the grammar corners', async t => {
   t.notOk(check(Buffer.from('{"\\u005f_proto__": 1}')), 'and its escaped spellings')
   t.ok(check(Buffer.from(`${'['.repeat(100000)}${']'.repeat(100000)}`)), 'deep nesting costs no stack')
   const b = Buffer.from('{"result": [1, 2]}')
-  t.equal(rawJson(b, 11, 17)?.text, '[1, 2]', 'a span of a larger buffer')
+  t.ok(isJsonText(b, 11, 17), 'a span of a larger buffer')
   t.notOk(isJsonText(b, 11, 13), 'a span cut short is refused even when the buffer goes on')
+})
+
+t.test('the members of an object, found in the same validating pass', async t => {
+  const b = Buffer.from(' { "state" : "SUCCESS", "result": {"a": [1, {"b": "}"}]}, "k\\u00e9y": [], "e": {} , "result": 2 } ')
+  const m = jsonMembers(b)
+  t.same([...(m ?? new Map<string, [number, number]>()).entries()].map(([k, [s, e]]) => [k, b.toString('utf8', s, e)]),
+    [['state', '"SUCCESS"'], ['result', '2'], ['kéy', '[]'], ['e', '{}']], 'every member, the last of a repeated key, escaped keys decoded')
+  for (const bad of ['[1]', '"x"', '{"a": 1,}', '{"a": NaN}', '{"a": 1} x', '{"__proto__": 1}']) t.equal(jsonMembers(Buffer.from(bad)), null, bad)
+  fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), obj => {
+    const text = JSON.stringify(obj)
+    if (poisoned.test(text)) return true
+    const found = jsonMembers(Buffer.from(text))
+    return found !== null && found.size === Object.keys(obj).length && Object.entries(obj).every(([k, v]) => {
+      const span = found.get(k)
+      return span !== undefined && JSON.stringify(JSON.parse(Buffer.from(text).toString('utf8', span[0], span[1]))) === JSON.stringify(v)
+    })
+  }), { numRuns: 1000, seed: 11 })
 })
 
 t.test('a stored document with a raw result is byte-for-byte the JSON.stringify one, in both serializers', async t => {
