@@ -12,6 +12,9 @@ export function testConfig (redisUrl: string, env: Record<string, string> = {}):
     RG_LOG_LEVEL: 'silent',
     RG_HTTP_PORT: '0',
     RG_AUTH_DISABLED: 'true',
+    // Tests share two cores with many redis-servers (and a sibling test file): shedding on event-loop lag
+    // would turn that load into stray 503s. limits.test.ts turns shedding on where it is the subject.
+    RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env
   })
 }

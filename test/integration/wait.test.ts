@@ -29,13 +29,14 @@ t.test('wait over a real socket', async t => {
   t.test('a ready result answers at once', async t => {
     await app.inject({ method: 'PUT', url: '/v1/results/done', headers: json, payload: { state: 'SUCCESS', result: 7 } })
     const { status, body } = await wait('done')
-    t.equal(status, 200)
+    t.equal(status, 200, JSON.stringify(body))
     t.match(body, { timedOut: false, interrupted: false, state: 'SUCCESS', result: { result: 7, ready: true } })
   })
 
   t.test('woken by a gateway store', async t => {
     const pending = wait('w-gw')
-    await until(() => app.waiter.stats.waiters === 1, 'the waiter')
+    // A wait refused at once (say 503) must fail here with its answer, not after until()'s deadline.
+    await Promise.race([until(() => app.waiter.stats.waiters === 1, 'the waiter'), pending.then(r => { throw new Error(`answered before waiting: ${r.status} ${JSON.stringify(r.body)}`) })])
     await app.inject({ method: 'PUT', url: '/v1/results/w-gw', headers: json, payload: { state: 'SUCCESS', result: 'hi' } })
     t.match((await pending).body, { timedOut: false, state: 'SUCCESS', result: { result: 'hi' } })
   })

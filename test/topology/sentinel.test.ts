@@ -35,7 +35,14 @@ t.test('Sentinel: 1 master, 2 replicas, 3 sentinels; the gateway follows a failo
 
   // A waiter established before the failover, answered after it.
   const waiting = app.inject('/v1/results/s-waiter/wait?timeoutSeconds=60')
-  await eventually(async () => app.waiter.stats.waiters, n => n === 1, 'the waiter is subscribed')
+  // Counted as a waiter at once, subscribed a moment later: the master is killed only once it holds the
+  // SUBSCRIBE (the waiter's first read follows it at once), or the wait itself would meet the failover.
+  const channel = `${app.settings.redis.keyPrefix}celery-task-meta-s-waiter`
+  const master = new Redis({ port: set.master.port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null })
+  master.on('error', () => {})
+  t.teardown(() => master.disconnect())
+  await eventually(async () => Number((await master.pubsub('NUMSUB', channel) as [string, number])[1]), n => n === 1, 'the waiter is subscribed')
+  await eventually(async () => app.waiter.stats.waiters, n => n === 1, 'the waiter is waiting')
 
   const oldMaster = set.master.port
   const acknowledged: string[] = []
