@@ -1,5 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
+import { ConfigSchema } from '../../src/config.js'
 import { startRedis } from '../helpers/redis-server.js'
 
 t.test('load shedding: 503 + Retry-After as problem+json; probes and metrics still answer', async t => {
@@ -17,6 +18,8 @@ t.test('load shedding: 503 + Retry-After as problem+json; probes and metrics sti
 
 t.test('no shedding under the default limits', async t => {
   const server = await startRedis(t)
-  const app = await buildTestApp(t, server.url)
+  // The shipped defaults, event-loop lag included (the test helper turns that one off for every other test).
+  const app = await buildTestApp(t, server.url, { RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: String(ConfigSchema.properties.RG_LOAD_MAX_EVENT_LOOP_DELAY_MS.default) })
+  t.equal(app.settings.load.maxEventLoopDelayMs, 1000)
   t.equal((await app.inject('/v1/results/any')).statusCode, 404)
 })
