@@ -104,8 +104,9 @@ function isMeta (doc: unknown): doc is CeleryMeta {
 
 /** Bytes as Celery's own backend would store them for this serializer. */
 /**
- * The document to store: JSON as text (ioredis writes a string straight to the socket, no buffer to
- * build), msgpack as bytes. A RawJson result is spliced in verbatim.
+ * The document to store: JSON as text (ioredis writes a string straight to the socket), msgpack as bytes,
+ * and a document around a RawJson result as bytes: the client's result bytes are copied in once, never
+ * decoded or re-encoded.
  */
 export function serializeMeta (meta: CeleryMeta, serializer: Serializer): string | Buffer {
   const raw = meta.result instanceof RawJson ? meta.result : null
@@ -114,12 +115,18 @@ export function serializeMeta (meta: CeleryMeta, serializer: Serializer): string
     return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
   }
   if (raw === null) return JSON.stringify(meta)
-  // status is the first key and result the second (Celery's order): the client's result text goes in
-  // place of the null that stands for it.
+  // status is the first key and result the second (Celery's order): the client's result goes in place of
+  // the null that stands for it.
   const head = `{"status":${JSON.stringify(meta.status)},"result":`
   const rest = JSON.stringify({ ...meta, result: null })
   if (!rest.startsWith(`${head}null`)) throw new Error('serializeMeta: status and result must lead the document')
-  return head + raw.text + rest.slice(head.length + 4)
+  const headBytes = Buffer.byteLength(head)
+  const tailBytes = Buffer.byteLength(rest) - headBytes - 4
+  const out = Buffer.allocUnsafe(headBytes + raw.bytes.length + tailBytes)
+  out.write(head, 0)
+  raw.bytes.copy(out, headBytes)
+  out.write(rest.slice(head.length + 4), headBytes + raw.bytes.length)
+  return out
 }
 
 /** serializeMeta as bytes: exactly what Redis holds afterwards. */

@@ -6,16 +6,19 @@
  */
 import { isUtf8 } from 'node:buffer'
 
-/** A JSON value held as its (validated) text; encodeMeta splices it into the stored document verbatim. */
+/**
+ * A JSON value held as its (validated) UTF-8 bytes — a view into the request body, not a copy; encodeMeta
+ * splices them into the stored document verbatim.
+ */
 export class RawJson {
-  readonly text: string
-  constructor (text: string) {
-    this.text = text
+  readonly bytes: Buffer
+  constructor (bytes: Buffer) {
+    this.bytes = bytes
   }
 
   /** The value itself, for serializers that need it (msgpack). */
   parse (): unknown {
-    return JSON.parse(this.text)
+    return JSON.parse(this.bytes.toString('utf8'))
   }
 }
 

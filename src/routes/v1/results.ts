@@ -42,7 +42,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       parseJson(req, buf.toString(), done)
       return
     }
-    const raw = new RawJson(buf.toString('utf8', span[0], span[1]))
+    const raw = new RawJson(buf.subarray(span[0], span[1]))
     parseJson(req, `${buf.toString('utf8', 0, span[0])}null${buf.toString('utf8', span[1])}`, (err, parsed) => {
       if (err === null && typeof parsed === 'object' && parsed !== null && (parsed as { result?: unknown }).result === null) {
         (parsed as { result: unknown }).result = raw
