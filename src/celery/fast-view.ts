@@ -1,11 +1,13 @@
 /**
  * The language-neutral view of a JSON-serialized Celery result, built without parsing the result itself:
  * the top-level members of the stored bytes are located by a single scan, the small ones (status, dates,
- * ids, children) are parsed, and `result`, `args` and `kwargs` are copied as the bytes Celery stored — no
- * UTF-8 decode or re-encode of the bulk. Returns null whenever the document needs the full path
+ * ids, children) are parsed, and `result`, `args` and `kwargs` are sliced out as the text Celery stored — never
+ * parsed or re-serialized. Returns null whenever the document needs the full path
  * (exceptions, kombu typed wrappers, Python's NaN / Infinity, odd input), so the output always parses to
  * exactly toView(...): a test holds the two paths equal. The copied members are trusted to be the valid
- * JSON Celery (or the gateway) wrote.
+ * JSON Celery (or the gateway) wrote; the sliced text is decoded as UTF-8 and sent as a string.
+ * Its twin for untrusted input is json-text.ts: it validates everything (grammar, UTF-8) and so costs twice
+ * this scan; a stored document, written by Celery or by the gateway after that validation, does not need it.
  */
 import { childIds, READY_STATES, toRfc3339 } from './meta.js'
 
