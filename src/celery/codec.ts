@@ -4,9 +4,9 @@
  * Celery's Redis backend never compresses (checked in 5.2–5.6); gzip/zlib values written by other tools
  * are inflated on read, and the gateway never writes compressed values.
  */
-import { RawJson } from './json-text.js'
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack'
+import { RawJson } from './json-text.js'
 
 export type Serializer = 'json' | 'msgpack'
 export type DetectedFormat = Serializer | 'pickle' | 'yaml' | 'unknown'
@@ -102,11 +102,10 @@ function isMeta (doc: unknown): doc is CeleryMeta {
     typeof (doc as { status?: unknown }).status === 'string'
 }
 
-/** Bytes as Celery's own backend would store them for this serializer. */
 /**
- * The document to store: JSON as text (ioredis writes a string straight to the socket), msgpack as bytes,
- * and a document around a RawJson result as bytes: the client's result bytes are copied in once, never
- * decoded or re-encoded.
+ * The document to store, as Celery's own backend would store it for this serializer: JSON as text (ioredis
+ * writes a string straight to the socket), msgpack as bytes, and a document around a RawJson result as
+ * bytes: the client's result bytes are copied in once, never decoded or re-encoded.
  */
 export function serializeMeta (meta: CeleryMeta, serializer: Serializer): string | Buffer {
   const raw = meta.result instanceof RawJson ? meta.result : null

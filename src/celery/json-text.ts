@@ -7,7 +7,7 @@
 import { isUtf8 } from 'node:buffer'
 
 /**
- * A JSON value held as its (validated) UTF-8 bytes — a view into the request body, not a copy; encodeMeta
+ * A JSON value held as its (validated) UTF-8 bytes — a view into the request body, not a copy; serializeMeta
  * splices them into the stored document verbatim.
  */
 export class RawJson {

@@ -30,7 +30,7 @@ function checkStoreBody (body: StoreRequest): void {
 const RAW_TYPES = { json: 'application/json', msgpack: 'application/msgpack' } as const
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  // Store bodies: one validating pass finds the members; `result` is kept as the text the client sent (never
+  // Store bodies: one validating pass finds the members; `result` is kept as the bytes the client sent (never
   // parsed into objects), the rest goes through Fastify's own JSON parser. Bodies without a `result`, and
   // bodies the scanner does not vouch for, take the ordinary parser whole, errors included.
   const parseJson = app.getDefaultJsonParser('error', 'error')
