@@ -1,11 +1,12 @@
 /**
  * Kubernetes probes. /healthz: the event loop answers (never fails because Redis is down, to avoid restart
- * storms). /readyz: not draining, and Redis answers PING within the command timeout.
+ * storms). /readyz: not draining, not shedding load (the same verdict API requests get), and Redis answers
+ * PING within the command timeout.
  */
 import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { ShuttingDown } from '../errors.js'
+import { Overloaded, ShuttingDown } from '../errors.js'
 import { checkReady } from '../redis/connect.js'
 import { problemResponse } from '../schemas/problem.js'
 
@@ -28,13 +29,15 @@ export default fp(async (fastify) => {
     config: { exemptFromLoadShedding: true, public: true },
     schema: {
       tags: ['probes'],
-      summary: 'Readiness: the Redis master answers PING (cluster: cluster_state:ok) and the gateway is not shutting down',
+      summary: 'Readiness: the Redis master answers PING (cluster: cluster_state:ok), the gateway is not shutting down and not shedding load',
       security: [],
       response: { 200: StatusSchema, 503: problemResponse }
     }
   }, async () => {
     if (app.lifecycle.draining) throw new ShuttingDown()
+    const overloaded = app.overloaded()
+    if (overloaded !== undefined) throw new Overloaded(overloaded)
     await checkReady(app.redis)
     return { status: 'ok' as const }
   })
-}, { name: 'health', dependencies: ['redis'] })
+}, { name: 'health', dependencies: ['redis', 'limits'] })

@@ -2,8 +2,10 @@ import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { ConfigSchema } from '../../src/config.js'
 import { startRedis } from '../helpers/redis-server.js'
+import { runServer } from '../helpers/server.js'
+import { freePort } from '../../src/redis/spawn.js'
 
-t.test('load shedding: 503 + Retry-After as problem+json; probes and metrics still answer', async t => {
+t.test('load shedding: 503 + Retry-After as problem+json; /readyz agrees, liveness and metrics still answer', async t => {
   const server = await startRedis(t)
   // A heap limit of 1 byte is always exceeded: every sheddable request is shed, deterministically.
   const app = await buildTestApp(t, server.url, { RG_LOAD_MAX_HEAP_USED_BYTES: '1', RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '0', RG_LOAD_SAMPLE_INTERVAL_MS: '5' })
@@ -13,7 +15,48 @@ t.test('load shedding: 503 + Retry-After as problem+json; probes and metrics sti
   t.equal(shed.headers['retry-after'], '1')
   t.match(shed.headers['content-type'], /^application\/problem\+json/)
   t.match(shed.json(), { code: 'RG_OVERLOADED', type: '/problems/overloaded', detail: /heapUsedBytes/ })
-  for (const url of ['/healthz', '/readyz', '/metrics']) t.equal((await app.inject(url)).statusCode, 200, url)
+  for (const url of ['/healthz', '/metrics']) t.equal((await app.inject(url)).statusCode, 200, url)
+  const ready = await app.inject('/readyz')
+  t.equal(ready.statusCode, 503, 'readiness says what API requests get: take this instance out of rotation')
+  t.match(ready.json(), { code: 'RG_OVERLOADED', detail: /heapUsedBytes/ })
+})
+
+t.test('event-loop lag: API requests and /readyz give the same verdict, and both recover', async t => {
+  const server = await startRedis(t)
+  const app = await buildTestApp(t, server.url, { RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '100', RG_LOAD_SAMPLE_INTERVAL_MS: '50' })
+  await new Promise(resolve => setTimeout(resolve, 200))
+  const both = async () => Promise.all([app.inject('/v1/results/any'), app.inject('/readyz')]).then(([a, r]) => [a.statusCode, r.statusCode])
+  t.same(await both(), [404, 200], 'served before the lag')
+  // A real lag: the loop stalls 150 ms at a time, over several sample intervals.
+  for (let i = 0; i < 6; i++) {
+    const end = Date.now() + 150
+    while (Date.now() < end) { /* busy */ }
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  t.same(await both(), [503, 503], 'shed, and not ready, together')
+  let verdict: number[] = []
+  for (let i = 0; i < 100; i++) {
+    await new Promise(resolve => setTimeout(resolve, 50))
+    verdict = await both()
+    if (verdict[0] === 404) break
+  }
+  t.same(verdict, [404, 200], 'served and ready again once the loop keeps time')
+})
+
+t.test('start-up work is not overload: right after listening, API requests are served while /readyz is 200', async t => {
+  const port = await freePort()
+  // A short sample interval and a low limit make the start-up stall visible to the sampler (on the old code,
+  // 503s right after "Server listening" while /readyz said 200).
+  const srv = runServer(t, { RG_HTTP_PORT: String(port), RG_LOAD_SAMPLE_INTERVAL_MS: '100', RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '100' })
+  await srv.listening()
+  const seen = new Map<string, number>()
+  const end = Date.now() + 1500
+  while (Date.now() < end) {
+    const [api, ready] = await Promise.all([fetch(`http://127.0.0.1:${port}/v1/results/x`), fetch(`http://127.0.0.1:${port}/readyz`)])
+    const pair = `${api.status}/${ready.status}`
+    seen.set(pair, (seen.get(pair) ?? 0) + 1)
+  }
+  t.same([...seen.keys()], ['404/200'], `every API answer served while ready (${JSON.stringify(Object.fromEntries(seen))})`)
 })
 
 t.test('no shedding under the default limits', async t => {
