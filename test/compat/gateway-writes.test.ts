@@ -1,5 +1,6 @@
 /**
- * Gateway → Celery: results stored through the gateway read in Celery 5.2's own AsyncResult, including a
+ * Gateway → Celery: results stored through the gateway read in Celery's own AsyncResult (5.2, or the release
+ * RG_TEST_CELERY_PATH points at), including a
  * get() that was already waiting (subscribed) before the gateway's write.
  */
 import { randomUUID } from 'node:crypto'

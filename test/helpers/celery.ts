@@ -1,16 +1,23 @@
 /**
  * Real Celery for the compatibility tests: Debian's python3-celery run with /usr/bin/python3, a worker
  * (--pool=solo) on its own queue, and test/fixtures/celery-app/client.py for Celery's client side.
+ * RG_TEST_CELERY_PATH (a folder of Celery's pure-Python sources, e.g. Celery 5.6) is put first on
+ * PYTHONPATH, so the same tests run against another Celery release (npm run test:celery).
  * Workers are stopped by pid in t.teardown.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { stopProcess } from '../../src/redis/spawn.js'
 
 export const PYTHON = '/usr/bin/python3'
 const APP_DIR = fileURLToPath(new URL('../fixtures/celery-app/', import.meta.url))
 const INSTALL = 'install python3-celery python3-redis python3-msgpack (apt-get install -y python3-celery python3-redis python3-msgpack)'
+/** Another Celery release's sources to run instead of Debian's (absolute, so workers started elsewhere see it). */
+const CELERY_PATH = process.env.RG_TEST_CELERY_PATH === undefined || process.env.RG_TEST_CELERY_PATH === ''
+  ? undefined
+  : resolve(process.env.RG_TEST_CELERY_PATH)
 
 interface TapLike { teardown: (fn: () => unknown) => void }
 
@@ -25,11 +32,21 @@ export interface CeleryEnv {
   backend?: string
   /** result_backend_transport_options master_name, for a sentinel:// backend */
   masterName?: string
+  /** result_backend_transport_options global_keyprefix (Celery ≥ 5.3) */
+  keyPrefix?: string
+  /** the app's timezone (Celery ≥ 5.5 writes date_done in it) */
+  timezone?: string
+}
+
+function baseEnv (): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+  if (CELERY_PATH !== undefined) env.PYTHONPATH = CELERY_PATH
+  return env
 }
 
 function pyEnv (c: CeleryEnv): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...baseEnv(),
     HOME: process.env.HOME ?? '/tmp',
     PYTHONDONTWRITEBYTECODE: '1',
     PYTHONUNBUFFERED: '1',
@@ -40,7 +57,9 @@ function pyEnv (c: CeleryEnv): Record<string, string> {
     RG_TEST_SERIALIZER: c.serializer ?? 'json',
     RG_TEST_EXTENDED: c.extended === true ? '1' : '0',
     RG_TEST_COMPRESSION: c.compression ?? '',
-    RG_TEST_EXPIRES: String(c.expires ?? 86400)
+    RG_TEST_EXPIRES: String(c.expires ?? 86400),
+    RG_TEST_KEYPREFIX: c.keyPrefix ?? '',
+    RG_TEST_TIMEZONE: c.timezone ?? ''
   }
 }
 
@@ -49,14 +68,36 @@ function run (args: string[], env: Record<string, string>): ChildProcess {
   return child
 }
 
+let version: Promise<[number, number]> | undefined
+
+/** The Celery release under test as [major, minor]; fails (never skips) with what to install when it is missing. */
+export function celeryVersion (): Promise<[number, number]> {
+  version ??= new Promise((resolve, reject) => {
+    const child = run(['-c', 'import celery, redis, msgpack; print(celery.__version__)'], baseEnv())
+    let out = ''
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+    child.once('error', () => reject(new Error(`Celery is not available to ${PYTHON}: ${INSTALL}`)))
+    child.once('exit', code => {
+      const m = /^(\d+)\.(\d+)/.exec(out.trim())
+      if (code !== 0 || m === null) {
+        reject(new Error(CELERY_PATH === undefined
+          ? `Celery is not available to ${PYTHON}: ${INSTALL}`
+          : `Celery from RG_TEST_CELERY_PATH=${CELERY_PATH} does not import: ${INSTALL} python3-tzlocal python3-dateutil`))
+      } else resolve([Number(m[1]), Number(m[2])])
+    })
+  })
+  return version
+}
+
+/** True when the Celery under test is at least major.minor. */
+export async function celeryAtLeast (major: number, minor: number): Promise<boolean> {
+  const [a, b] = await celeryVersion()
+  return a > major || (a === major && b >= minor)
+}
+
 /** Fails (never skips) with the packages to install when Celery is missing. */
 export async function requireCelery (): Promise<void> {
-  const child = run(['-c', 'import celery, redis, msgpack; print(celery.__version__)'], { PATH: '/usr/bin:/bin' })
-  const code = await new Promise<number | null>(resolve => {
-    child.once('error', () => resolve(-1))
-    child.once('exit', resolve)
-  })
-  if (code !== 0) throw new Error(`Celery is not available to ${PYTHON}: ${INSTALL}`)
+  await celeryVersion()
 }
 
 /** Starts a worker consuming its own random queue; resolves once Celery logs "ready.". */
