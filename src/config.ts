@@ -41,6 +41,7 @@ export const ConfigSchema = Type.Object({
   RG_REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 2000, description: 'A Redis command slower than this fails the request with 503' }),
   RG_REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 5000, description: 'Timeout of one connection attempt' }),
   RG_RESULT_TTL_SECONDS: Type.Integer({ minimum: 0, default: 86400, description: 'Celery\'s result_expires: TTL of stored results; 0 = never expire' }),
+  RG_RESULT_MAX_BYTES: Type.Optional(Type.Integer({ minimum: 1024, description: 'Largest size a compressed stored value (gzip/zlib, written by other tools) may inflate to; larger ones answer 422 undecodable-result. Default: RG_HTTP_BODY_LIMIT_BYTES' })),
   RG_RESULT_SERIALIZER: Type.Union([Type.Literal('json'), Type.Literal('msgpack')], { default: 'json', description: 'Celery\'s result_serializer used for writes (reads detect json and msgpack)' }),
   RG_WAIT_DEFAULT_SECONDS: Type.Number({ minimum: 0, default: 30, description: 'Wait timeout when the client gives none' }),
   RG_WAIT_MAX_SECONDS: Type.Number({ minimum: 0, default: 60, description: 'Longest wait a client may ask for' }),
@@ -276,7 +277,9 @@ function toConfig (e: ConfigEnv, tokens: Token[], redis: ReturnType<typeof resol
     },
     results: {
       ttlSeconds: e.RG_RESULT_TTL_SECONDS,
-      serializer: e.RG_RESULT_SERIALIZER
+      serializer: e.RG_RESULT_SERIALIZER,
+      // What the gateway itself would accept in a body is a fair bound for what a stored value inflates to.
+      maxBytes: e.RG_RESULT_MAX_BYTES ?? e.RG_HTTP_BODY_LIMIT_BYTES
     },
     wait: {
       defaultSeconds: e.RG_WAIT_DEFAULT_SECONDS,

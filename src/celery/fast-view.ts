@@ -4,11 +4,13 @@
  * ids, children) are parsed, and `result`, `args` and `kwargs` are sliced out as the text Celery stored — never
  * parsed or re-serialized. Returns null whenever the document needs the full path
  * (exceptions, kombu typed wrappers, Python's NaN / Infinity, odd input), so the output always parses to
- * exactly toView(...): a test holds the two paths equal. The copied members are trusted to be the valid
- * JSON Celery (or the gateway) wrote; the sliced text is decoded as UTF-8 and sent as a string.
- * Its twin for untrusted input is json-text.ts: it validates everything (grammar, UTF-8) and so costs twice
- * this scan; a stored document, written by Celery or by the gateway after that validation, does not need it.
+ * exactly toView(...): a test holds the two paths equal. What is stored is not trusted: other tools and
+ * truncated writes leave invalid JSON, and a client's parser must never receive it. So the whole document must
+ * be valid UTF-8 (one native pass), the small members go through JSON.parse, and the copied members through
+ * json-text.ts's validating scanner; anything it does not vouch for takes the full path, which decides.
  */
+import { isUtf8 } from 'node:buffer'
+import { isJsonText } from './json-text.js'
 import { childIds, READY_STATES, toRfc3339 } from './meta.js'
 
 const QUOTE = 34
@@ -119,6 +121,8 @@ export function topLevelMembers (b: Buffer): Map<string, Span> | null {
 
 const EXCEPTION_STATES = new Set(['FAILURE', 'RETRY', 'REVOKED'])
 const COPIED = new Set(['args', 'kwargs'])
+/** Members copied into the view as text, so validated by the scanner rather than by JSON.parse. */
+const COPIED_ALL = ['result', 'args', 'kwargs'] as const
 
 /**
  * The serialized view as a string, or null when the full decode path must be used. The copied members are
@@ -126,7 +130,19 @@ const COPIED = new Set(['args', 'kwargs'])
  */
 export function fastJsonView (b: Buffer, taskId: string): { body: string, state: string } | null {
   const m = topLevelMembers(b)
-  if (m === null) return null
+  if (m === null || !isUtf8(b)) return null
+  for (const k of COPIED_ALL) {
+    const span = m.get(k)
+    if (span !== undefined && !isJsonText(b, span[0], span[1], true)) return null
+  }
+  try {
+    return buildView(b, m, taskId)
+  } catch {
+    return null // a small member that is not valid JSON: the full path names the problem
+  }
+}
+
+function buildView (b: Buffer, m: Map<string, Span>, taskId: string): { body: string, state: string } | null {
   const text = (span: Span | undefined): string => span === undefined ? 'null' : b.toString('utf8', span[0], span[1])
   const parse = (key: string, fallback: unknown): unknown => {
     const span = m.get(key)

@@ -45,7 +45,7 @@ export class GroupReader {
     const prefix = this.#store.options.keyPrefix
     const raw = await this.#store.redis.getBuffer(groupKey(prefix, groupId))
     if (raw === null) return null
-    const { doc } = decodeDocument(raw)
+    const { doc } = decodeDocument(raw, this.#store.options.maxInflatedBytes)
     const result = (doc as { result?: unknown } | null)?.result
     if (!Array.isArray(result)) throw new DecodeError('json', 'not a Celery group document (no "result" tuple)')
     return childIds([result])

@@ -124,8 +124,8 @@ type MemberSink = (keyStart: number, keyEnd: number, valueStart: number, valueEn
  * fast path may keep verbatim. Sound: it never accepts what JSON.parse would refuse. Iterative, so depth
  * costs no stack. `onMember` hears of every member of the outermost object, in the same pass.
  */
-function scanJson (b: Uint8Array, start: number, end: number, onMember?: MemberSink): boolean {
-  if (end > b.length || !isUtf8(b.subarray(start, end))) return false
+function scanJson (b: Uint8Array, start: number, end: number, onMember?: MemberSink, utf8Checked = false): boolean {
+  if (end > b.length || (!utf8Checked && !isUtf8(b.subarray(start, end)))) return false
   // open containers: 1 = object, 2 = array
   const stack: number[] = []
   let i = start
@@ -187,9 +187,12 @@ function scanJson (b: Uint8Array, start: number, end: number, onMember?: MemberS
   }
 }
 
-/** Whether b[start, end) is one JSON value the fast path may keep verbatim (see scanJson). */
-export function isJsonText (b: Uint8Array, start: number, end: number): boolean {
-  return scanJson(b, start, end)
+/**
+ * Whether b[start, end) is one JSON value the fast path may keep verbatim (see scanJson); `utf8Checked` when the
+ * caller has already proved the bytes valid UTF-8.
+ */
+export function isJsonText (b: Uint8Array, start: number, end: number, utf8Checked = false): boolean {
+  return scanJson(b, start, end, undefined, utf8Checked)
 }
 
 /**

@@ -4,10 +4,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { detectFormat } from '../../celery/codec.js'
 import { jsonMembers, RawJson } from '../../celery/json-text.js'
 import { waitForResult } from '../../celery/wait-result.js'
-import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult } from '../../errors.js'
 import { clientGone, decoded } from './shared.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
 import { problemResponse as problem } from '../../schemas/problem.js'
@@ -93,12 +92,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const results = app.storeFor(req)
     const { taskId } = req.params
-    const raw = await results.getRaw(taskId)
-    if (raw === null) throw new ResultNotFound(taskId)
-    // Only the first bytes are looked at: the document is passed through, never parsed.
-    const format = detectFormat(raw)
-    if (format === 'pickle' || format === 'yaml') throw new UnsupportedSerializer(taskId, format)
-    if (format === 'unknown') throw new UndecodableResult(taskId, 'unrecognised serializer')
+    // The document is passed through byte for byte, but only once it is proved to be one a parser accepts.
+    const stored = await decoded(taskId, () => results.getVerified(taskId))
+    if (stored === null) throw new ResultNotFound(taskId)
+    const { raw, format } = stored
+    if (format === 'pickle' || format === 'yaml' || format === 'unknown') throw new UndecodableResult(taskId, 'unrecognised serializer')
     return reply.type(RAW_TYPES[format]).send(raw)
   })
 
