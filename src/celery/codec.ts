@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { gunzip, gunzipSync, inflate, inflateSync } from 'node:zlib'
 import { isUtf8 } from 'node:buffer'
 import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack'
-import { RawJson } from './json-text.js'
+import { MAX_VALUE_DEPTH, RawJson } from './json-text.js'
 
 export type Serializer = 'json' | 'msgpack'
 export type DetectedFormat = Serializer | 'pickle' | 'yaml' | 'unknown'
@@ -156,7 +156,9 @@ function isMeta (doc: unknown): doc is CeleryMeta {
 export function serializeMeta (meta: CeleryMeta, serializer: Serializer): string | Buffer {
   const raw = meta.result instanceof RawJson ? meta.result : null
   if (serializer === 'msgpack') {
-    const packed = msgpackEncode(raw === null ? meta : { ...meta, result: raw.parse() })
+    // The encoder refuses more than 100 levels by default; bodies are checked against MAX_VALUE_DEPTH (plus the
+    // document and its wrappers around a value).
+    const packed = msgpackEncode(raw === null ? meta : { ...meta, result: raw.parse() }, { maxDepth: MAX_VALUE_DEPTH + 8 })
     return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
   }
   if (raw === null) return JSON.stringify(meta)

@@ -4,7 +4,6 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { jsonMembers, RawJson } from '../../celery/json-text.js'
 import { waitForResult } from '../../celery/wait-result.js'
 import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult } from '../../errors.js'
 import { clientGone, decoded } from './shared.js'
@@ -29,27 +28,6 @@ function checkStoreBody (body: StoreRequest): void {
 const RAW_TYPES = { json: 'application/json', msgpack: 'application/msgpack' } as const
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  // Store bodies: one validating pass finds the members; `result` is kept as the bytes the client sent (never
-  // parsed into objects), the rest goes through Fastify's own JSON parser. Bodies without a `result`, and
-  // bodies the scanner does not vouch for, take the ordinary parser whole, errors included.
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    const buf = body as Buffer
-    const span = jsonMembers(buf)?.get('result')
-    if (span === undefined) {
-      parseJson(req, buf.toString(), done)
-      return
-    }
-    const raw = new RawJson(buf.subarray(span[0], span[1]))
-    parseJson(req, `${buf.toString('utf8', 0, span[0])}null${buf.toString('utf8', span[1])}`, (err, parsed) => {
-      if (err === null && typeof parsed === 'object' && parsed !== null && (parsed as { result?: unknown }).result === null) {
-        (parsed as { result: unknown }).result = raw
-      }
-      done(err, parsed)
-    })
-  })
-
   const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 422: problem, 503: problem }
 
   app.get('/results/:taskId', {
