@@ -37,7 +37,10 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     logger: opts.logger ?? false,
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutSeconds * 1000,
-    http: { headersTimeout: config.http.headersTimeoutSeconds * 1000 },
+    // Node enforces headersTimeout only when it sweeps connections, every connectionsCheckingInterval (30 s by
+    // default): a slow-loris client then lived 30 s, not RG_HTTP_HEADERS_TIMEOUT_SECONDS. A 500 ms sweep holds
+    // the timeout to within half a second; each sweep only walks the open connections' timestamps.
+    http: { headersTimeout: config.http.headersTimeoutSeconds * 1000, connectionsCheckingInterval: 500 },
     // X-Request-Id is read by genReqId, which bounds it (plugins/request-id.ts); Fastify's own reading takes any value.
     requestIdHeader: false,
     genReqId: requestId,

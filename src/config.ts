@@ -57,7 +57,7 @@ export const ConfigSchema = Type.Object({
   RG_METRICS_PUBLIC: Type.Boolean({ default: true, description: 'Serve /metrics without a token (otherwise the admin scope is needed)' }),
   RG_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1, description: 'Comma-separated origins allowed by CORS; unset = CORS off' })),
   RG_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 0, description: 'Requests per minute per token (per client IP without tokens), counted in Redis so replicas share it; 0 = off' }),
-  RG_HTTP_HEADERS_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, default: 10, description: 'Time allowed to send the request headers (slow-loris guard; no idle-socket timeout, which would cut long-polls)' }),
+  RG_HTTP_HEADERS_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, default: 10, description: 'Time allowed to send the request headers, enforced within 0.5 s (slow-loris guard; no idle-socket timeout, which would cut long-polls)' }),
   RG_STATS_INTERVAL_SECONDS: Type.Integer({ minimum: 0, default: 300, description: 'How often result statistics (keys by state and TTL, Redis memory) are refreshed for /metrics, off the scrape path; 0 = off' }),
   RG_SCAN_BATCH: Type.Integer({ minimum: 10, maximum: 10000, default: 500, description: 'SCAN COUNT per call for statistics, the orphan sweep and the doctor' }),
   RG_SCAN_PAUSE_MS: Type.Integer({ minimum: 0, default: 10, description: 'Pause between SCAN calls, so Redis latency stays flat while a walk runs' }),
