@@ -91,5 +91,8 @@ t.test('hostile requests against a real redis-server', async t => {
     }
     const invalid = await app.inject({ method: 'PUT', url: '/v1/results/rid2', headers: { ...json, 'x-request-id': 'ok-1' }, payload: '{"state":1}' })
     t.equal(invalid.headers['x-request-id'], 'ok-1', 'on validation errors')
+    t.match((await app.inject('/v1/results/%')).headers['x-request-id'], UUID, 'on errors met before routing (bad URL)')
+    const events = await app.inject({ url: '/v1/results/rid/events?timeoutSeconds=0', headers: { 'x-request-id': 'ev-1' } })
+    t.equal(events.headers['x-request-id'], 'ev-1', 'on event streams')
   })
 })
