@@ -59,10 +59,18 @@ export class ResultStore {
    * The stored bytes, untouched, once they are known to be a Celery document a client can parse: a JSON
    * document must be valid JSON (grammar and UTF-8) with a string "status"; anything else throws DecodeError.
    */
-  async getVerified (taskId: string): Promise<{ raw: Buffer, format: DetectedFormat } | null> {
+  async getVerified (taskId: string): Promise<{ raw: Buffer, format: Serializer } | null> {
     const raw = await this.getStored(taskId)
     if (raw === null) return null
     const format = detectFormat(raw)
+    if (format !== 'json' && format !== 'msgpack') {
+      // Pickle and yaml are named, never parsed; anything else (compressed values included: they are served
+      // inflated by the view routes only) is not a document to pass through.
+      const err = new DecodeError(format, format === 'unknown' ? 'unrecognised serializer' : `${format} payload`)
+      err.taskId = taskId
+      this.observer.decodeError(format)
+      throw err
+    }
     // One validating pass for JSON; the scanner leaves a few valid oddities (\u escapes of letters, "__proto__"
     // keys) to the full decoder, which also judges msgpack.
     const status = format === 'json' ? jsonMembers(raw)?.get('status') : undefined

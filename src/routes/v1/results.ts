@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { waitForResult } from '../../celery/wait-result.js'
-import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult } from '../../errors.js'
+import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters } from '../../errors.js'
 import { clientGone, decoded } from './shared.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
 import { problemResponse as problem } from '../../schemas/problem.js'
@@ -73,9 +73,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     // The document is passed through byte for byte, but only once it is proved to be one a parser accepts.
     const stored = await decoded(taskId, () => results.getVerified(taskId))
     if (stored === null) throw new ResultNotFound(taskId)
-    const { raw, format } = stored
-    if (format === 'pickle' || format === 'yaml' || format === 'unknown') throw new UndecodableResult(taskId, 'unrecognised serializer')
-    return reply.type(RAW_TYPES[format]).send(raw)
+    return reply.type(RAW_TYPES[stored.format]).send(stored.raw)
   })
 
   app.get('/results/:taskId/wait', {
