@@ -104,4 +104,6 @@ t.test('a stored value that is not a valid Celery document is 422 on every read 
   // A saved group whose document is corrupt, and a group whose child is.
   await redis.set(`${prefix}celery-taskset-meta-g1`, '{"result":[[["c1",null],nul]]}')
   t.match(parsed((await app.inject('/v1/groups/g1')).body), { status: 422, code: 'RG_UNDECODABLE_RESULT' }, 'corrupt group document')
+  await redis.set(`${prefix}celery-taskset-meta-gz`, zlibBomb(64))
+  t.match(parsed((await app.inject('/v1/groups/gz')).body), { status: 422, code: 'RG_UNDECODABLE_RESULT', detail: /RG_RESULT_MAX_BYTES/ }, 'compressed bomb as a group document')
 })

@@ -53,8 +53,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['results'],
       summary: 'Fetch the stored Celery document untouched',
-      description: 'The exact bytes Celery stored: application/json or application/msgpack. Pickle and yaml ' +
-        'values are refused (422), never returned.',
+      description: 'The exact bytes Celery stored: application/json or application/msgpack, once they are proved ' +
+        'a valid Celery document (invalid JSON or UTF-8 is 422 undecodable-result). Pickle and yaml values are ' +
+        'refused (422), never returned.',
       params: TaskIdParamsSchema,
       response: {
         200: {
