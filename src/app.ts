@@ -3,19 +3,21 @@
  * error model → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
 import health from './plugins/health.js'
+import jsonBody from './plugins/json-body.js'
 import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import problem from './plugins/problem.js'
 import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
+import requestIdPlugin, { clientErrorHandler, requestId } from './plugins/request-id.js'
 import securityHeaders from './plugins/security-headers.js'
 import batchV1 from './routes/v1/batch.js'
 import eventsV1 from './routes/v1/events.js'
@@ -24,7 +26,7 @@ import resultsV1 from './routes/v1/results.js'
 import adminV1 from './routes/v1/admin.js'
 import stats from './plugins/stats.js'
 import validation from './plugins/validation.js'
-import { allSchemas } from './schemas/index.js'
+import { schemasFor } from './schemas/index.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -35,8 +37,20 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     logger: opts.logger ?? false,
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutSeconds * 1000,
-    http: { headersTimeout: config.http.headersTimeoutSeconds * 1000 },
-    requestIdHeader: 'x-request-id',
+    // Node enforces headersTimeout only when it sweeps connections, every connectionsCheckingInterval (30 s by
+    // default): a slow-loris client then lived 30 s, not RG_HTTP_HEADERS_TIMEOUT_SECONDS. A 500 ms sweep holds
+    // the timeout to within half a second; each sweep only walks the open connections' timestamps.
+    http: { headersTimeout: config.http.headersTimeoutSeconds * 1000, connectionsCheckingInterval: 500 },
+    // X-Request-Id is read by genReqId, which bounds it (plugins/request-id.ts); Fastify's own reading takes any value.
+    requestIdHeader: false,
+    genReqId: requestId,
+    // Errors Fastify meets before routing (a bad URL encoding) skip the hooks that echo the request id; they are
+    // handed to the error handler with the id set here. (#16's framework-error work may refine this.)
+    frameworkErrors: (error, req, reply) => {
+      reply.header('x-request-id', req.id)
+      ;(reply as FastifyReply).send(error)
+    },
+    clientErrorHandler,
     // Clients send task ids in the path; keep router limits generous but bounded.
     routerOptions: { maxParamLength: 300 }
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -49,12 +63,16 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   })
 
   await app.register(problem)
-  await app.register(validation, { schemas: allSchemas })
+  await app.register(requestIdPlugin)
+  await app.register(jsonBody)
+  // Schemas are built once, here, with the configured limits in them (batch sizes: refused before per-item work).
+  const schemas = schemasFor({ batchMaxIds: config.batch.maxIds })
+  await app.register(validation, { schemas })
   await app.register(limits, { config: config.load })
   await app.register(securityHeaders)
   await app.register(auth, { auth: config.auth, keyPrefix: config.redis.keyPrefix })
   // Before any route: @fastify/swagger documents the routes registered after it.
-  await app.register(openapi)
+  await app.register(openapi, { schemas })
   await app.register(redis, { config: config.redis })
   await app.register(rateLimit, { perMinute: config.http.rateLimitPerMinute, keyPrefix: config.redis.keyPrefix })
   await app.register(metrics)

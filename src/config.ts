@@ -41,6 +41,7 @@ export const ConfigSchema = Type.Object({
   RG_REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 2000, description: 'A Redis command slower than this fails the request with 503' }),
   RG_REDIS_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 5000, description: 'Timeout of one connection attempt' }),
   RG_RESULT_TTL_SECONDS: Type.Integer({ minimum: 0, default: 86400, description: 'Celery\'s result_expires: TTL of stored results; 0 = never expire' }),
+  RG_RESULT_MAX_BYTES: Type.Optional(Type.Integer({ minimum: 1024, description: 'Largest size a compressed stored value (gzip/zlib, written by other tools) may inflate to; larger ones answer 422 undecodable-result. Default: RG_HTTP_BODY_LIMIT_BYTES' })),
   RG_RESULT_SERIALIZER: Type.Union([Type.Literal('json'), Type.Literal('msgpack')], { default: 'json', description: 'Celery\'s result_serializer used for writes (reads detect json and msgpack)' }),
   RG_WAIT_DEFAULT_SECONDS: Type.Number({ minimum: 0, default: 30, description: 'Wait timeout when the client gives none' }),
   RG_WAIT_MAX_SECONDS: Type.Number({ minimum: 0, default: 60, description: 'Longest wait a client may ask for' }),
@@ -56,7 +57,7 @@ export const ConfigSchema = Type.Object({
   RG_METRICS_PUBLIC: Type.Boolean({ default: true, description: 'Serve /metrics without a token (otherwise the admin scope is needed)' }),
   RG_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1, description: 'Comma-separated origins allowed by CORS; unset = CORS off' })),
   RG_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 0, description: 'Requests per minute per token (per client IP without tokens), counted in Redis so replicas share it; 0 = off' }),
-  RG_HTTP_HEADERS_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, default: 10, description: 'Time allowed to send the request headers (slow-loris guard; no idle-socket timeout, which would cut long-polls)' }),
+  RG_HTTP_HEADERS_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, default: 10, description: 'Time allowed to send the request headers, enforced within 0.5 s (slow-loris guard; no idle-socket timeout, which would cut long-polls)' }),
   RG_STATS_INTERVAL_SECONDS: Type.Integer({ minimum: 0, default: 300, description: 'How often result statistics (keys by state and TTL, Redis memory) are refreshed for /metrics, off the scrape path; 0 = off' }),
   RG_SCAN_BATCH: Type.Integer({ minimum: 10, maximum: 10000, default: 500, description: 'SCAN COUNT per call for statistics, the orphan sweep and the doctor' }),
   RG_SCAN_PAUSE_MS: Type.Integer({ minimum: 0, default: 10, description: 'Pause between SCAN calls, so Redis latency stays flat while a walk runs' }),
@@ -276,7 +277,9 @@ function toConfig (e: ConfigEnv, tokens: Token[], redis: ReturnType<typeof resol
     },
     results: {
       ttlSeconds: e.RG_RESULT_TTL_SECONDS,
-      serializer: e.RG_RESULT_SERIALIZER
+      serializer: e.RG_RESULT_SERIALIZER,
+      // What the gateway itself would accept in a body is a fair bound for what a stored value inflates to.
+      maxBytes: e.RG_RESULT_MAX_BYTES ?? e.RG_HTTP_BODY_LIMIT_BYTES
     },
     wait: {
       defaultSeconds: e.RG_WAIT_DEFAULT_SECONDS,

@@ -4,9 +4,11 @@
  * Celery's Redis backend never compresses (checked in 5.2–5.6); gzip/zlib values written by other tools
  * are inflated on read, and the gateway never writes compressed values.
  */
-import { gunzipSync, inflateSync } from 'node:zlib'
+import { promisify } from 'node:util'
+import { gunzip, gunzipSync, inflate, inflateSync } from 'node:zlib'
+import { isUtf8 } from 'node:buffer'
 import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack'
-import { RawJson } from './json-text.js'
+import { MAX_VALUE_DEPTH, RawJson } from './json-text.js'
 
 export type Serializer = 'json' | 'msgpack'
 export type DetectedFormat = Serializer | 'pickle' | 'yaml' | 'unknown'
@@ -53,24 +55,68 @@ export function detectFormat (buf: Uint8Array): DetectedFormat {
   return 'unknown'
 }
 
-function inflateIfCompressed (buf: Buffer): Buffer {
-  if (buf[0] === 0x1f && buf[1] === 0x8b) return gunzipSync(buf)
+/**
+ * Largest inflated size of a compressed stored value when the caller names none (RG_RESULT_MAX_BYTES, whose
+ * default is the body limit: 1 MiB). A zlib stream inflates up to ~1,000× its size, so without a cap a 1 MB
+ * value grows to 1 GiB of memory and seconds of CPU.
+ */
+export const DEFAULT_MAX_INFLATED_BYTES = 1 << 20
+
+function compression (buf: Buffer): 'gzip' | 'zlib' | null {
+  if (buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip'
   const b1 = buf[1]
-  if (buf[0] === 0x78 && b1 !== undefined && (0x78 * 256 + b1) % 31 === 0) return inflateSync(buf)
-  return buf
+  if (buf[0] === 0x78 && b1 !== undefined && (0x78 * 256 + b1) % 31 === 0) return 'zlib'
+  return null
+}
+
+function inflateError (err: unknown, maxBytes: number): DecodeError {
+  return (err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE'
+    ? new DecodeError('unknown', `compressed value inflates to more than ${maxBytes} bytes (RG_RESULT_MAX_BYTES)`)
+    : new DecodeError('unknown', 'corrupt compressed value')
+}
+
+/** Stored values whose off-loop inflation failed, with the error a decode of them throws (see inflateStored). */
+const failedInflations = new WeakMap<Buffer, DecodeError>()
+const gunzipAsync = promisify(gunzip)
+const inflateAsync = promisify(inflate)
+
+/**
+ * A stored value with its compression undone off the event loop (zlib's thread pool, in 16 KiB steps) and
+ * its output capped at maxBytes. Values that are not compressed come back as they are. When inflation fails
+ * the stored value itself comes back, remembered, so decoding it throws that error without inflating again.
+ */
+export async function inflateStored (stored: Buffer, maxBytes = DEFAULT_MAX_INFLATED_BYTES): Promise<Buffer> {
+  const kind = compression(stored)
+  if (kind === null) return stored
+  try {
+    return await (kind === 'gzip' ? gunzipAsync : inflateAsync)(stored, { maxOutputLength: maxBytes })
+  } catch (err) {
+    failedInflations.set(stored, inflateError(err, maxBytes))
+    return stored
+  }
+}
+
+/** Synchronous inflation for values not read through inflateStored (published payloads, statistics): capped too. */
+function inflateIfCompressed (buf: Buffer, maxBytes: number): Buffer {
+  const failed = failedInflations.get(buf)
+  if (failed !== undefined) throw failed
+  const kind = compression(buf)
+  if (kind === null) return buf
+  try {
+    return (kind === 'gzip' ? gunzipSync : inflateSync)(buf, { maxOutputLength: maxBytes })
+  } catch (err) {
+    throw inflateError(err, maxBytes)
+  }
 }
 
 /** Decodes any stored Celery document (result or group); throws DecodeError naming pickle, yaml, garbage. */
-export function decodeDocument (stored: Buffer): { doc: unknown, format: Serializer, buf: Buffer } {
-  let buf: Buffer
-  try {
-    buf = inflateIfCompressed(stored)
-  } catch {
-    throw new DecodeError('unknown', 'corrupt compressed value')
-  }
+export function decodeDocument (stored: Buffer, maxBytes = DEFAULT_MAX_INFLATED_BYTES): { doc: unknown, format: Serializer, buf: Buffer } {
+  const buf = inflateIfCompressed(stored, maxBytes)
   const format = detectFormat(buf)
   let doc: unknown
   if (format === 'json') {
+    // Invalid UTF-8 would decode to U+FFFD and be served as if Celery had stored it; it is corrupt instead.
+    if (!isUtf8(buf)) throw new DecodeError(format, 'invalid UTF-8')
     try {
       doc = JSON.parse(buf.toString('utf8'))
     } catch {
@@ -89,8 +135,8 @@ export function decodeDocument (stored: Buffer): { doc: unknown, format: Seriali
 }
 
 /** Decodes a stored result; throws DecodeError naming the format for pickle, yaml and garbage. */
-export function decodeMeta (stored: Buffer): { meta: CeleryMeta, format: Serializer, plain: boolean } {
-  const { doc, format, buf } = decodeDocument(stored)
+export function decodeMeta (stored: Buffer, maxBytes = DEFAULT_MAX_INFLATED_BYTES): { meta: CeleryMeta, format: Serializer, plain: boolean } {
+  const { doc, format, buf } = decodeDocument(stored, maxBytes)
   if (!isMeta(doc)) throw new DecodeError(format, 'not a Celery result document (no "status")')
   // JSON without kombu's typed wrappers needs no conversion walk; msgpack may hold binary values.
   const plain = format === 'msgpack' || buf.includes('"__type__"')
@@ -110,7 +156,9 @@ function isMeta (doc: unknown): doc is CeleryMeta {
 export function serializeMeta (meta: CeleryMeta, serializer: Serializer): string | Buffer {
   const raw = meta.result instanceof RawJson ? meta.result : null
   if (serializer === 'msgpack') {
-    const packed = msgpackEncode(raw === null ? meta : { ...meta, result: raw.parse() })
+    // The encoder refuses more than 100 levels by default; bodies are checked against MAX_VALUE_DEPTH (plus the
+    // document and its wrappers around a value).
+    const packed = msgpackEncode(raw === null ? meta : { ...meta, result: raw.parse() }, { maxDepth: MAX_VALUE_DEPTH + 8 })
     return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
   }
   if (raw === null) return JSON.stringify(meta)

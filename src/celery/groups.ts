@@ -3,7 +3,7 @@
  * each child, and Celery's chord counters (`.s` size, `.t` adjustment, `.j` parts done) while a chord runs.
  * @see celery/backends/base.py (_save_group, _restore_group), celery/backends/redis.py (on_chord_part_return)
  */
-import { decodeDocument, DecodeError } from './codec.js'
+import { decodeDocument, DecodeError, inflateStored } from './codec.js'
 import { chordKeys, groupKey } from './keys.js'
 import { childIds } from './meta.js'
 import type { ResultStore } from './result-store.js'
@@ -43,9 +43,11 @@ export class GroupReader {
   /** The child task ids of a saved group, or null when the group was not saved (or has expired). */
   async childIds (groupId: string): Promise<string[] | null> {
     const prefix = this.#store.options.keyPrefix
-    const raw = await this.#store.redis.getBuffer(groupKey(prefix, groupId))
-    if (raw === null) return null
-    const { doc } = decodeDocument(raw)
+    const stored = await this.#store.redis.getBuffer(groupKey(prefix, groupId))
+    if (stored === null) return null
+    // Compressed values inflate off the event loop, capped, as results do (ResultStore.getRaw).
+    const raw = await inflateStored(stored, this.#store.options.maxInflatedBytes)
+    const { doc } = decodeDocument(raw, this.#store.options.maxInflatedBytes)
     const result = (doc as { result?: unknown } | null)?.result
     if (!Array.isArray(result)) throw new DecodeError('json', 'not a Celery group document (no "result" tuple)')
     return childIds([result])

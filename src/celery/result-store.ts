@@ -3,7 +3,8 @@
  * PUBLISH), expire / persist, forget. No Fastify here; errors are domain errors the routes map to problems.
  */
 import { mgetBuffers, waitForReplicas, type RedisClient } from '../redis/connect.js'
-import { decodeMeta, DecodeError, serializeMeta, type Serializer, type DetectedFormat } from './codec.js'
+import { decodeMeta, DecodeError, detectFormat, inflateStored, serializeMeta, type Serializer, type DetectedFormat } from './codec.js'
+import { jsonMembers } from './json-text.js'
 import { taskKey } from './keys.js'
 import { fastJsonView } from './fast-view.js'
 import { toMeta, toView } from './meta.js'
@@ -15,6 +16,8 @@ export interface ResultStoreOptions {
   defaultTtlSeconds: number
   serializer: Serializer
   observer?: ResultObserver
+  /** RG_RESULT_MAX_BYTES: largest inflated size of a compressed stored value (default: codec's 1 MiB). */
+  maxInflatedBytes?: number
 }
 
 export type StoreOutcome =
@@ -37,10 +40,42 @@ export class ResultStore {
   }
 
   /** The stored bytes, untouched, or null when the key does not exist. */
-  async getRaw (taskId: string): Promise<Buffer | null> {
+  async getStored (taskId: string): Promise<Buffer | null> {
     const raw = await this.redis.getBuffer(this.key(taskId))
     if (raw !== null) this.observer.payload('read', raw.length)
     return raw
+  }
+
+  /**
+   * The stored document, or null when the key does not exist: compressed values (written by other tools) are
+   * inflated off the event loop and capped at maxInflatedBytes; one that fails decodes to its DecodeError.
+   */
+  async getRaw (taskId: string): Promise<Buffer | null> {
+    const raw = await this.getStored(taskId)
+    return raw === null ? null : await inflateStored(raw, this.options.maxInflatedBytes)
+  }
+
+  /**
+   * The stored bytes, untouched, once they are known to be a Celery document a client can parse: a JSON
+   * document must be valid JSON (grammar and UTF-8) with a string "status"; anything else throws DecodeError.
+   */
+  async getVerified (taskId: string): Promise<{ raw: Buffer, format: Serializer } | null> {
+    const raw = await this.getStored(taskId)
+    if (raw === null) return null
+    const format = detectFormat(raw)
+    if (format !== 'json' && format !== 'msgpack') {
+      // Pickle and yaml are named, never parsed; anything else (compressed values included: they are served
+      // inflated by the view routes only) is not a document to pass through.
+      const err = new DecodeError(format, format === 'unknown' ? 'unrecognised serializer' : `${format} payload`)
+      err.taskId = taskId
+      this.observer.decodeError(format)
+      throw err
+    }
+    // One validating pass for JSON; the scanner leaves a few valid oddities (\u escapes of letters, "__proto__"
+    // keys) to the full decoder, which also judges msgpack.
+    const status = format === 'json' ? jsonMembers(raw)?.get('status') : undefined
+    if (status === undefined || raw[status[0]] !== 0x22) this.decodeView(raw, taskId)
+    return { raw, format }
   }
 
   /** The view, or null when nothing is stored. Throws DecodeError for pickle/yaml/garbage. */
@@ -63,7 +98,7 @@ export class ResultStore {
   async getRawMany (taskIds: string[]): Promise<Array<Buffer | null>> {
     const raws = await mgetBuffers(this.redis, taskIds.map(id => this.key(id)))
     for (const raw of raws) if (raw !== null) this.observer.payload('read', raw.length)
-    return raws
+    return await Promise.all(raws.map(raw => raw === null ? null : inflateStored(raw, this.options.maxInflatedBytes)))
   }
 
   /** Stored bytes → the serialized view (JSON text); throws DecodeError like decodeView. */
@@ -81,7 +116,7 @@ export class ResultStore {
   /** Stored or published bytes → view; counts decode errors by the format that failed. */
   decodeView (raw: Buffer, taskId: string): ResultView {
     try {
-      const { meta, plain } = decodeMeta(raw)
+      const { meta, plain } = decodeMeta(raw, this.options.maxInflatedBytes)
       this.observer.fetched(meta.status)
       return toView(meta, taskId, plain)
     } catch (err) {

@@ -25,6 +25,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         keyPrefix,
         defaultTtlSeconds: config.results.ttlSeconds,
         serializer: config.results.serializer,
+        maxInflatedBytes: config.results.maxBytes,
         observer: app.metrics.observer
       })
       stores.set(keyPrefix, store)

@@ -6,12 +6,12 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { allSchemas } from '../schemas/index.js'
+import type { TSchema } from '@sinclair/typebox'
 
 export const API_VERSION = '0.1.0'
 
-export default fp(async (app) => {
-  for (const s of allSchemas) app.addSchema(s)
+export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
+  for (const s of schemas) app.addSchema(s)
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

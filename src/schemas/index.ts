@@ -3,6 +3,8 @@ import { TaskIdSchema } from './common.js'
 import { ProblemSchema } from './problem.js'
 import { GroupViewSchema, GroupWaitResponseSchema } from './group.js'
 import { opsSchemas } from './ops.js'
-import { sharedSchemas } from './result.js'
+import { batchRequestSchemas, sharedSchemas } from './result.js'
 
-export const allSchemas = [TaskIdSchema, ProblemSchema, ...sharedSchemas, GroupViewSchema, GroupWaitResponseSchema, ...opsSchemas]
+/** Every schema, with the limits that come from configuration (batch sizes) built in: once per app. */
+export const schemasFor = (limits: { batchMaxIds: number }) =>
+  [TaskIdSchema, ProblemSchema, ...sharedSchemas, ...batchRequestSchemas(limits.batchMaxIds), GroupViewSchema, GroupWaitResponseSchema, ...opsSchemas]

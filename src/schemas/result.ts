@@ -119,13 +119,33 @@ export type WaitResponse = Static<typeof WaitResponseSchema>
 export const sharedSchemas: TSchema[] = [StateSchema, ErrorInfoSchema, ResultViewSchema, StoreRequestSchema,
   StoreResponseSchema, ExpireRequestSchema, ExpireResponseSchema, WaitResponseSchema]
 
-const TaskIdListSchema = Type.Array(ref(TaskIdSchema), {
-  minItems: 1, maxItems: 10000, uniqueItems: true, description: 'Distinct task ids; at most RG_BATCH_MAX_IDS'
+/**
+ * Task ids of a batch, at most maxIds of them (RG_BATCH_MAX_IDS): the schema refuses a longer list before any
+ * item is looked at. Distinctness is checked by the route in one pass (a Set), not by Ajv's uniqueItems,
+ * which compares the items pairwise: 10,000 ids cost seconds of blocked event loop.
+ */
+const taskIdList = (maxIds: number) => Type.Array(ref(TaskIdSchema), {
+  minItems: 1, maxItems: maxIds, description: `Distinct task ids; at most ${maxIds} (RG_BATCH_MAX_IDS)`
 })
 
-export const BatchGetRequestSchema = Type.Object({
-  taskIds: TaskIdListSchema
+const batchGetRequest = (maxIds: number) => Type.Object({
+  taskIds: taskIdList(maxIds)
 }, { $id: 'BatchGetRequest', additionalProperties: false })
+
+const batchWaitRequest = (maxIds: number) => Type.Object({
+  taskIds: taskIdList(maxIds),
+  mode: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('any')], {
+    description: 'all (default): answer when every result is ready; any: when the first one is'
+  })),
+  timeoutSeconds: Type.Optional(Type.Number({ minimum: 0, description: 'Capped at RG_WAIT_MAX_SECONDS' }))
+}, { $id: 'BatchWaitRequest', additionalProperties: false })
+
+/** The batch request schemas as registered: built once per app from its configured limit. */
+export const batchRequestSchemas = (maxIds: number): TSchema[] => [batchGetRequest(maxIds), batchWaitRequest(maxIds)]
+
+/** For types and `ref()` only; the registered schemas come from batchRequestSchemas(config). */
+export const BatchGetRequestSchema = batchGetRequest(10000)
+export const BatchWaitRequestSchema = batchWaitRequest(10000)
 
 export const BatchItemErrorSchema = Type.Object({
   code: Type.String({ description: 'RG_UNSUPPORTED_SERIALIZER or RG_UNDECODABLE_RESULT' }),
@@ -141,14 +161,6 @@ export const BatchGetResponseSchema = Type.Object({
   }), { description: 'One entry per requested id, in request order' })
 }, { $id: 'BatchGetResponse' })
 
-export const BatchWaitRequestSchema = Type.Object({
-  taskIds: TaskIdListSchema,
-  mode: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('any')], {
-    description: 'all (default): answer when every result is ready; any: when the first one is'
-  })),
-  timeoutSeconds: Type.Optional(Type.Number({ minimum: 0, description: 'Capped at RG_WAIT_MAX_SECONDS' }))
-}, { $id: 'BatchWaitRequest', additionalProperties: false })
-
 export const BatchWaitResponseSchema = Type.Object({
   timedOut: Type.Boolean({ description: 'true when the timeout elapsed before the condition (all / any) held' }),
   interrupted: Type.Boolean(),
@@ -160,4 +172,4 @@ export const BatchWaitResponseSchema = Type.Object({
   }), { description: 'One entry per requested id, in request order' })
 }, { $id: 'BatchWaitResponse' })
 
-sharedSchemas.push(BatchGetRequestSchema, BatchItemErrorSchema, BatchGetResponseSchema, BatchWaitRequestSchema, BatchWaitResponseSchema)
+sharedSchemas.push(BatchItemErrorSchema, BatchGetResponseSchema, BatchWaitResponseSchema)

@@ -1,12 +1,13 @@
 /**
  * A seeded fuzz round over a real socket against a real gateway process (bench/fuzz.ts; `npm run fuzz` runs
- * the long one): no 5xx but 503, the process stays up, memory settles, results stored before are untouched.
+ * the long one): no 5xx but 503, the process stays up, memory settles, results stored before are untouched,
+ * every answer carries a bounded X-Request-Id; hostile stored values (a zlib bomb, invalid JSON) are read too.
  */
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { runFuzz } from '../../bench/fuzz.js'
+import { hostileValues, runFuzz } from '../../bench/fuzz.js'
 import { freePort, stopProcess } from '../../src/redis/spawn.js'
 import { startRedis } from '../helpers/redis-server.js'
 
@@ -32,12 +33,14 @@ t.test('fuzzing a live gateway loses nothing and answers every request properly'
     const res = await fetch(`${base}/v1/results/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state: 'SUCCESS', result: { id, ü: '✓' } }) })
     t.equal(res.status, 200)
   }
+  for (const [id, value] of hostileValues()) await client.set(`celery-task-meta-${id}`, value)
   const before = await Promise.all(kept.map(id => client.getBuffer(`celery-task-meta-${id}`)))
   await runFuzz(base, 300, 99) // warm-up: JIT, pools, caches
   const rssBefore = rssMb(child.pid ?? 0)
   const stats = await runFuzz(base, 3000, 1)
   t.ok(stats.sent >= 3000, `${stats.sent} requests sent: ${JSON.stringify(stats.byStatus)}`)
   t.same(stats.unexpected5xx, [], 'no 5xx other than 503')
+  t.same(stats.badRequestIds.slice(0, 5), [], 'every answer carries a bounded X-Request-Id')
   t.equal(child.exitCode, null, 'the process is still running')
   t.equal((await fetch(`${base}/healthz`)).status, 200)
   const after = await Promise.all(kept.map(id => client.getBuffer(`celery-task-meta-${id}`)))

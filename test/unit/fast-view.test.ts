@@ -1,6 +1,7 @@
 import t from 'tap'
 import { decodeMeta } from '../../src/celery/codec.js'
-import { fastJsonView, topLevelMembers } from '../../src/celery/fast-view.js'
+import { fastJsonView } from '../../src/celery/fast-view.js'
+import { jsonMembers } from '../../src/celery/json-text.js'
 import { toView } from '../../src/celery/meta.js'
 import { capture } from '../helpers/fixtures.js'
 
@@ -69,5 +70,5 @@ t.test('falls back to the full path when it must', async t => {
   const mentions = '{"status": "SUCCESS", "result": {"note": "NaN and Infinity, __type__", "__typed__": "Infinity"}, "traceback": null, "children": [], "date_done": null, "task_id": "x"}'
   t.same(JSON.parse(fastJsonView(Buffer.from(mentions), 'x')?.body ?? 'null'), slow(mentions, 'x'), 'markers inside strings')
   const text = Buffer.from('{ "a" : [1, {"b": "}"}] , "c": "\\"" }')
-  t.same([...(topLevelMembers(text) ?? new Map()).entries()].map(([k, [a, b]]) => [k, text.toString('utf8', a, b)]), [['a', '[1, {"b": "}"}]'], ['c', '"\\""']])
+  t.same([...(jsonMembers(text) ?? new Map()).entries()].map(([k, [a, b]]) => [k, text.toString('utf8', a, b)]), [['a', '[1, {"b": "}"}]'], ['c', '"\\""']])
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { isUtf8 } from 'node:buffer'
 import fc from 'fast-check'
 import { decodeMeta, encodeMeta } from '../../src/celery/codec.js'
 import { isJsonText, jsonMembers, RawJson } from '../../src/celery/json-text.js'
@@ -87,4 +88,20 @@ t.test('a stored document with a raw result is byte-for-byte the JSON.stringify 
   const spaced = encodeMeta(toMeta('t-2', { state: 'SUCCESS', result: new RawJson(Buffer.from('{ "a" : [1, 2] }')) }, now), 'json')
   t.same(decodeMeta(spaced).meta.result, { a: [1, 2] }, 'whitespace the client sent is kept and harmless')
   t.match(spaced.toString(), /^\{"status":"SUCCESS","result":\{ "a" : \[1, 2\] \},"traceback":null/)
+})
+
+t.test('depth is checked in the same pass, suspect strings deep down included; UTF-8 errors are located', async t => {
+  const { scanBody, utf8ErrorOffset } = await import('../../src/celery/json-text.js')
+  const nest = (d: number, leaf = '1') => Buffer.from(`{"a":${'['.repeat(d)}${leaf}${']'.repeat(d)}}`)
+  t.match(scanBody(nest(200), 201), { ok: true, suspect: false })
+  t.same(scanBody(nest(201), 201), { ok: false, reason: 'depth' })
+  t.same(scanBody(nest(5000, '"\\u005f_proto__"'), 201), { ok: false, reason: 'depth' }, 'a suspect string does not end the scan early')
+  t.match(scanBody(nest(3, '{"__proto__":1}'), 201), { ok: true, suspect: true })
+  t.same(scanBody(Buffer.from('[1]'), 10), { ok: false, reason: 'invalid' }, 'bodies are objects')
+  t.same(scanBody(Buffer.from([0x7b, 0xff, 0x7d]), 10), { ok: false, reason: 'utf8' })
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 12 }), bytes => {
+    const b = Buffer.from(bytes)
+    const off = utf8ErrorOffset(b)
+    return (off === -1) === isUtf8(b) && (off === -1 || isUtf8(b.subarray(0, off)))
+  }), { numRuns: 20000, seed: 2026 })
 })

@@ -20,12 +20,19 @@ function itemError (taskId: string, err: DecodeError): string {
   return JSON.stringify({ code: e.code, detail: e.message })
 }
 
+/** Ids must be distinct: one pass over a Map (the schema's maxItems has already bounded the list). */
+function checkDistinct (ids: string[]): void {
+  const seen = new Map<string, number>()
+  ids.forEach((id, i) => {
+    const first = seen.get(id)
+    if (first !== undefined) throw new InvalidRequest(`body/taskIds/${i} repeats body/taskIds/${first} (${id}): task ids must be distinct`)
+    seen.set(id, i)
+  })
+}
+
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { waiter } = app
-  const { batch, wait } = app.settings
-  const checkSize = (ids: string[]): void => {
-    if (ids.length > batch.maxIds) throw new InvalidRequest(`at most ${batch.maxIds} task ids per batch (RG_BATCH_MAX_IDS), got ${ids.length}`)
-  }
+  const { wait } = app.settings
 
   app.post('/results::batchGet', {
     config: { scope: 'read' },
@@ -40,7 +47,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const results = app.storeFor(req)
     const ids = req.body.taskIds
-    checkSize(ids)
+    checkDistinct(ids)
     const raws = await results.getRawMany(ids)
     // Each item's view is already JSON text (the results' bulk copied, not re-encoded): joined, not serialized.
     let body = '{"results":['
@@ -75,7 +82,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const results = app.storeFor(req)
     const { taskIds, mode = 'all' } = req.body
-    checkSize(taskIds)
+    checkDistinct(taskIds)
     if (waiter.stats.waiters + taskIds.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
     const timeoutMs = Math.min(req.body.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
     return await decoded('(batch)', () => waitForMany(results, waiter, taskIds, mode, timeoutMs, clientGone(reply)))

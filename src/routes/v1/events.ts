@@ -55,7 +55,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const gone = clientGone(reply)
     reply.hijack()
     const res = reply.raw
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' })
+    // A hijacked reply skips Fastify's headers: the request id is echoed here.
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive', 'x-request-id': String(req.id) })
     const write = (chunk: string): void => { if (!res.writableEnded) res.write(chunk) }
     let last = req.headers['last-event-id'] ?? ''
     const emit = (s: Snapshot): boolean => {

@@ -4,10 +4,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { detectFormat } from '../../celery/codec.js'
-import { jsonMembers, RawJson } from '../../celery/json-text.js'
 import { waitForResult } from '../../celery/wait-result.js'
-import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters } from '../../errors.js'
 import { clientGone, decoded } from './shared.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
 import { problemResponse as problem } from '../../schemas/problem.js'
@@ -30,27 +28,6 @@ function checkStoreBody (body: StoreRequest): void {
 const RAW_TYPES = { json: 'application/json', msgpack: 'application/msgpack' } as const
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  // Store bodies: one validating pass finds the members; `result` is kept as the bytes the client sent (never
-  // parsed into objects), the rest goes through Fastify's own JSON parser. Bodies without a `result`, and
-  // bodies the scanner does not vouch for, take the ordinary parser whole, errors included.
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    const buf = body as Buffer
-    const span = jsonMembers(buf)?.get('result')
-    if (span === undefined) {
-      parseJson(req, buf.toString(), done)
-      return
-    }
-    const raw = new RawJson(buf.subarray(span[0], span[1]))
-    parseJson(req, `${buf.toString('utf8', 0, span[0])}null${buf.toString('utf8', span[1])}`, (err, parsed) => {
-      if (err === null && typeof parsed === 'object' && parsed !== null && (parsed as { result?: unknown }).result === null) {
-        (parsed as { result: unknown }).result = raw
-      }
-      done(err, parsed)
-    })
-  })
-
   const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 422: problem, 503: problem }
 
   app.get('/results/:taskId', {
@@ -76,8 +53,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['results'],
       summary: 'Fetch the stored Celery document untouched',
-      description: 'The exact bytes Celery stored: application/json or application/msgpack. Pickle and yaml ' +
-        'values are refused (422), never returned.',
+      description: 'The exact bytes Celery stored: application/json or application/msgpack, once they are proved ' +
+        'a valid Celery document (invalid JSON or UTF-8 is 422 undecodable-result). Pickle and yaml values are ' +
+        'refused (422), never returned.',
       params: TaskIdParamsSchema,
       response: {
         200: {
@@ -93,13 +71,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const results = app.storeFor(req)
     const { taskId } = req.params
-    const raw = await results.getRaw(taskId)
-    if (raw === null) throw new ResultNotFound(taskId)
-    // Only the first bytes are looked at: the document is passed through, never parsed.
-    const format = detectFormat(raw)
-    if (format === 'pickle' || format === 'yaml') throw new UnsupportedSerializer(taskId, format)
-    if (format === 'unknown') throw new UndecodableResult(taskId, 'unrecognised serializer')
-    return reply.type(RAW_TYPES[format]).send(raw)
+    // The document is passed through byte for byte, but only once it is proved to be one a parser accepts.
+    const stored = await decoded(taskId, () => results.getVerified(taskId))
+    if (stored === null) throw new ResultNotFound(taskId)
+    return reply.type(RAW_TYPES[stored.format]).send(stored.raw)
   })
 
   app.get('/results/:taskId/wait', {
