@@ -19,11 +19,15 @@ export interface ResultStats {
   durationMs: number
 }
 
+/**
+ * Buckets hold "at most" their bound: a result stored with the default TTL of a day stays in under_1d for its
+ * whole life (with "below", it sat in under_7d for one second and then moved, and counts raced the clock).
+ */
 export function ttlBucket (ttl: number): TtlBucket {
   if (ttl < 0) return 'none'
-  if (ttl < 3600) return 'under_1h'
-  if (ttl < 86400) return 'under_1d'
-  if (ttl < 7 * 86400) return 'under_7d'
+  if (ttl <= 3600) return 'under_1h'
+  if (ttl <= 86400) return 'under_1d'
+  if (ttl <= 7 * 86400) return 'under_7d'
   return 'over_7d'
 }
 
