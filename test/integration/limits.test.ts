@@ -45,8 +45,7 @@ t.test('event-loop lag: API requests and /readyz give the same verdict, and both
 
 t.test('start-up work is not overload: right after listening, API requests are served while /readyz is 200', async t => {
   const port = await freePort()
-  // A short sample interval and a low limit make the start-up stall visible to the sampler (on the old code,
-  // 503s right after "Server listening" while /readyz said 200).
+  // A short sample interval and a low limit make the start-up stall visible to the sampler.
   const srv = runServer(t, { RG_HTTP_PORT: String(port), RG_LOAD_SAMPLE_INTERVAL_MS: '100', RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '100' })
   await srv.listening()
   const seen = new Map<string, number>()
@@ -56,7 +55,11 @@ t.test('start-up work is not overload: right after listening, API requests are s
     const pair = `${api.status}/${ready.status}`
     seen.set(pair, (seen.get(pair) ?? 0) + 1)
   }
-  t.same([...seen.keys()], ['404/200'], `every API answer served while ready (${JSON.stringify(Object.fromEntries(seen))})`)
+  // A CI machine under load may lag for real (then both answers are 503: they agree); what must never happen is
+  // an API request shed while /readyz says 200 (on the old code: 7-9 such pairs right after start).
+  const pairs = JSON.stringify(Object.fromEntries(seen))
+  t.notOk(seen.has('503/200'), `no API request shed while /readyz says ready (${pairs})`)
+  t.ok((seen.get('404/200') ?? 0) > 0, `requests were served (${pairs})`)
 })
 
 t.test('no shedding under the default limits', async t => {
