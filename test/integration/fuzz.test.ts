@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { SERVER_TEST_ENV } from '../helpers/server.js'
 import { Redis } from 'ioredis'
 import { hostileValues, runFuzz } from '../../bench/fuzz.js'
 import { freePort, stopProcess } from '../../src/redis/spawn.js'
@@ -17,7 +18,7 @@ t.test('fuzzing a live gateway loses nothing and answers every request properly'
   const redis = await startRedis(t)
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('../../src/server.ts', import.meta.url).pathname], {
-    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redis.url, RG_HTTP_PORT: String(port), RG_AUTH_DISABLED: 'true', RG_LOG_LEVEL: 'fatal', RG_WAIT_MAX_SECONDS: '1', RG_WAIT_DEFAULT_SECONDS: '1' },
+    env: { PATH: process.env.PATH ?? '', ...SERVER_TEST_ENV, RG_REDIS_URL: redis.url, RG_HTTP_PORT: String(port), RG_AUTH_DISABLED: 'true', RG_LOG_LEVEL: 'fatal', RG_WAIT_MAX_SECONDS: '1', RG_WAIT_DEFAULT_SECONDS: '1' },
     stdio: ['ignore', 'ignore', 'inherit']
   })
   t.teardown(() => stopProcess(child))

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
+import { SERVER_TEST_ENV } from '../helpers/server.js'
 import { freePort, stopProcess } from '../../src/redis/spawn.js'
 import { startRedis } from '../helpers/redis-server.js'
 
@@ -17,6 +18,7 @@ t.test('no secret in logs, answers or metrics', async t => {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('../../src/server.ts', import.meta.url).pathname], {
     env: {
       PATH: process.env.PATH ?? '',
+      ...SERVER_TEST_ENV,
       RG_REDIS_URL: `redis://:${password}@127.0.0.1:${redis.port}/0`,
       RG_AUTH_TOKENS: JSON.stringify([{ name: 'reader', token: readToken, scopes: ['read'] }, { name: 'ops', token: adminToken, scopes: ['admin'] }]),
       RG_METRICS_PUBLIC: 'false',
