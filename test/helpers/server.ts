@@ -1,6 +1,7 @@
 /** Runs src/server.ts as a real child process (stopped by pid in t.teardown). */
 import { spawn } from 'node:child_process'
 import { stopProcess } from '../../src/redis/spawn.js'
+import { until } from './until.js'
 
 const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
 
@@ -23,10 +24,8 @@ export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Re
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
   t.teardown(() => stopProcess(child))
   const listening = async (): Promise<void> => {
-    for (let i = 0; i < 300 && !/Server listening/.test(output); i++) {
-      if (child.exitCode !== null) break
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
+    // The until() deadline (30 s): tsx compiles the server at start, slow on a loaded CI machine.
+    await until(() => /Server listening/.test(output) || child.exitCode !== null, 'the server to listen')
     if (!/Server listening/.test(output)) throw new Error(`server did not start:\n${output}`)
   }
   return { child, exited, listening, output: () => output }

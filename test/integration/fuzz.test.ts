@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { SERVER_TEST_ENV } from '../helpers/server.js'
+import { until } from '../helpers/until.js'
 import { Redis } from 'ioredis'
 import { hostileValues, runFuzz } from '../../bench/fuzz.js'
 import { freePort, stopProcess } from '../../src/redis/spawn.js'
@@ -23,10 +24,7 @@ t.test('fuzzing a live gateway loses nothing and answers every request properly'
   })
   t.teardown(() => stopProcess(child))
   const base = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 400; i++) {
-    if (await fetch(`${base}/healthz`).then(r => r.ok, () => false)) break
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
+  await until(() => fetch(`${base}/healthz`).then(r => r.ok, () => false), 'the gateway to listen')
   const client = new Redis(redis.port, '127.0.0.1')
   t.teardown(() => client.quit())
   const kept = ['keep-1', 'keep-2', 'keep-3']

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { SERVER_TEST_ENV } from '../helpers/server.js'
+import { until } from '../helpers/until.js'
 import { freePort, stopProcess } from '../../src/redis/spawn.js'
 import { startRedis } from '../helpers/redis-server.js'
 
@@ -34,7 +35,7 @@ t.test('no secret in logs, answers or metrics', async t => {
   child.stdout.on('data', (c: Buffer) => { logs += c.toString() })
   child.stderr.on('data', (c: Buffer) => { logs += c.toString() })
   t.teardown(() => stopProcess(child))
-  for (let i = 0; i < 400 && !/Server listening/.test(logs); i++) await new Promise(resolve => setTimeout(resolve, 25))
+  await until(() => /Server listening/.test(logs), `the gateway to listen:\n${logs}`)
   const base = `http://127.0.0.1:${port}`
   const bodies: string[] = []
   const call = async (method: string, path: string, token?: string, body?: string) => {
