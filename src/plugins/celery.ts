@@ -25,7 +25,9 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         keyPrefix,
         defaultTtlSeconds: config.results.ttlSeconds,
         serializer: config.results.serializer,
-        observer: app.metrics.observer
+        observer: app.metrics.observer,
+        deadlineMs: config.redis.commandTimeoutMs,
+        durable: app.redisDurable
       })
       stores.set(keyPrefix, store)
     }

@@ -106,6 +106,8 @@ export interface TestCluster {
   /** The node serving `slot` as master right now, asked of any live node. */
   masterPortFor: (slot: number) => Promise<number>
   clusterInfo: (port: number) => Promise<Record<string, string>>
+  /** Starts a stopped node again with its own config file: it rejoins (a failed-over master as a replica). */
+  restart: (port: number) => Promise<SpawnedRedis>
 }
 
 const execFileAsync = promisify(execFile)
@@ -114,12 +116,14 @@ const execFileAsync = promisify(execFile)
 export async function startCluster (t: TapLike): Promise<TestCluster> {
   const dir = tempDir(t)
   const nodes: SpawnedRedis[] = []
+  const argsOf = new Map<number, string[]>()
   for (let i = 0; i < 6; i++) {
     const port = await freePort()
     const busPort = await freePort()
-    const node = await spawnRedis('redis-server', ['--port', String(port), ...NO_DISK, '--cluster-enabled', 'yes',
+    argsOf.set(port, ['--port', String(port), ...NO_DISK, '--cluster-enabled', 'yes',
       '--cluster-port', String(busPort), '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000',
-      '--cluster-replica-validity-factor', '0', '--dir', dir], port)
+      '--cluster-replica-validity-factor', '0', '--dir', dir])
+    const node = await spawnRedis('redis-server', argsOf.get(port) ?? [], port)
     t.teardown(() => node.stop())
     nodes.push(node)
   }
@@ -148,6 +152,12 @@ export async function startCluster (t: TapLike): Promise<TestCluster> {
     nodes,
     seeds: nodes.slice(0, 3).map(n => `127.0.0.1:${n.port}`).join(','),
     clusterInfo,
+    restart: async (port) => {
+      const node = await spawnRedis('redis-server', argsOf.get(port) ?? [], port)
+      t.teardown(() => node.stop())
+      nodes[nodes.findIndex(n => n.port === port)] = node
+      return node
+    },
     masterPortFor: (slot) => withAdmin(live()[0]?.port ?? 0, async r => {
       const slots = await r.call('CLUSTER', 'SLOTS') as Array<[number, number, [string, number]]>
       const range = slots.find(([from, to]) => slot >= from && slot <= to)

@@ -93,7 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const results = app.storeFor(req)
     const { taskId } = req.params
-    const raw = await results.getRaw(taskId)
+    const raw = await decoded(taskId, () => results.getRaw(taskId))
     if (raw === null) throw new ResultNotFound(taskId)
     // Only the first bytes are looked at: the document is passed through, never parsed.
     const format = detectFormat(raw)
