@@ -21,6 +21,8 @@ t.test('a frozen Redis: every answer within the command timeout, auto-pipelining
   const app = await buildTestApp(t, redis.url, { RG_REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) })
   t.equal((await app.inject({ method: 'PUT', url: '/v1/results/d-1', headers: json, payload: '{"state":"SUCCESS","result":1}' })).statusCode, 200)
 
+  // The pub/sub connection is up before the freeze, as in production: its SUBSCRIBEs then get no answer at all.
+  t.match((await app.inject('/v1/results/d-1/wait?timeoutSeconds=1')).json(), { state: 'SUCCESS' })
   const answers: Array<{ what: string, status: number, ms: number, retryAfter: boolean }> = []
   const timed = async (what: string, run: () => Promise<InjectResponse>): Promise<void> => {
     const started = performance.now()
@@ -32,6 +34,9 @@ t.test('a frozen Redis: every answer within the command timeout, auto-pipelining
     timed('PUT', () => app.inject({ method: 'PUT', url: `/v1/results/w-${i}`, headers: json, payload: '{"state":"STARTED"}' })),
     timed('batchGet', () => app.inject({ method: 'POST', url: '/v1/results:batchGet', headers: json, payload: '{"taskIds":["d-1","d-2"]}' })),
     timed('groups', () => app.inject('/v1/groups/g-1')),
+    // Long-polls too: subscribing and the first read are Redis work under the same deadline.
+    timed('wait', () => app.inject(`/v1/results/d-${i}/wait?timeoutSeconds=30`)),
+    timed('events', () => app.inject(`/v1/results/e-${i}/events?timeoutSeconds=30`)),
     timed('readyz', () => app.inject('/readyz'))
   ]
 
