@@ -7,6 +7,7 @@ import Fastify, { type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
+import { serializeError } from './redis/errors.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
 import health from './plugins/health.js'
@@ -32,9 +33,22 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
 }
 
+/**
+ * Any `err` that reaches a log line by a path of Fastify's own goes through the one serializer too: pino's
+ * default would log every enumerable property (an ioredis error's command arguments: a password, a document).
+ */
+function withErrSerializer (logger: BuildOptions['logger']): boolean | Exclude<FastifyServerOptions['logger'], boolean | undefined> {
+  if (typeof logger !== 'object' || logger === null) return logger ?? false
+  // Fastify's type wants a stack; ours is kept only where it helps (unexpected errors).
+  // Already-serialized objects (our own log calls) pass through untouched.
+  const err = (e: unknown): { type: string, message: string, stack: string } =>
+    e instanceof Error ? { stack: '', ...serializeError(e) } : e as { type: string, message: string, stack: string }
+  return { ...logger, serializers: { ...logger.serializers, err } }
+}
+
 export async function buildApp (config: Config, opts: BuildOptions = {}) {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    logger: withErrSerializer(opts.logger),
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutSeconds * 1000,
     // Node enforces headersTimeout only when it sweeps connections, every connectionsCheckingInterval (30 s by

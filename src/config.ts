@@ -33,6 +33,8 @@ export const ConfigSchema = Type.Object({
   RG_REDIS_TLS_VERIFY: Type.Union([Type.Literal('required'), Type.Literal('none')], { default: 'required', description: 'Verify the server certificate (required) or not (none: testing only). The URL\'s ssl_cert_reqs=none also turns it off' }),
   RG_REDIS_DURABLE_REPLICAS: Type.Integer({ minimum: 0, maximum: 16, default: 0, description: 'Default number of replicas a store must reach (Redis WAIT) before it is acknowledged; a request\'s ?replicas= overrides it; 0 = off' }),
   RG_REDIS_DURABLE_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 1, description: 'How long a durable store waits for its replicas before answering 503 not-replicated; below RG_REDIS_COMMAND_TIMEOUT_MS (default: half of it, at most 1000)' })),
+  RG_REDIS_DURABLE_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'Dedicated connections for durable stores (SET then WAIT on the same connection), so a WAIT never blocks the shared connection every other request uses; opened on the first durable store' }),
+  RG_REDIS_DURABLE_QUEUE: Type.Integer({ minimum: 0, maximum: 10000, default: 100, description: 'Durable stores that may wait for a free dedicated connection (each at most RG_REDIS_COMMAND_TIMEOUT_MS); beyond it, or after that wait, 503 overloaded' }),
   REDIS_HOST: Type.Optional(Type.String({ minLength: 1, description: 'Seed-style host, read only when RG_REDIS_URL is unset' })),
   REDIS_PORT: Type.Optional(Port('Seed-style port, read only when RG_REDIS_URL is unset (default 6379)')),
   REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'Seed-style password, read only when RG_REDIS_URL is unset. Secret: also REDIS_PASSWORD_FILE.' })),
@@ -269,7 +271,9 @@ function toConfig (e: ConfigEnv, tokens: Token[], redis: ReturnType<typeof resol
       ...redis,
       durable: {
         replicas: e.RG_REDIS_DURABLE_REPLICAS,
-        timeoutMs: e.RG_REDIS_DURABLE_TIMEOUT_MS ?? Math.min(1000, Math.floor(e.RG_REDIS_COMMAND_TIMEOUT_MS / 2))
+        timeoutMs: e.RG_REDIS_DURABLE_TIMEOUT_MS ?? Math.min(1000, Math.floor(e.RG_REDIS_COMMAND_TIMEOUT_MS / 2)),
+        connections: e.RG_REDIS_DURABLE_CONNECTIONS,
+        queue: e.RG_REDIS_DURABLE_QUEUE
       },
       keyPrefix: normalizeKeyPrefix(e.RG_REDIS_KEY_PREFIX),
       commandTimeoutMs: e.RG_REDIS_COMMAND_TIMEOUT_MS,

@@ -6,6 +6,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, REDACT_PATHS, type Config } from './config.js'
+import { serializeError } from './redis/errors.js'
 import { preflight } from './redis/preflight.js'
 import { startRedisServer, type SpawnedRedis } from './redis/spawn.js'
 import { describeTopology } from './redis/topology.js'
@@ -50,7 +51,7 @@ async function main (): Promise<void> {
   }
 
   closeWithGrace({ delay: config.shutdown.graceSeconds * 1000 }, async ({ signal, err }) => {
-    if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
+    if (err !== undefined) app.log.error({ err: serializeError(err) }, 'shutting down after an error')
     else app.log.info({ signal }, 'shutting down')
     app.lifecycle.draining = true
     await app.close()

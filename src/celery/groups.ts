@@ -3,10 +3,12 @@
  * each child, and Celery's chord counters (`.s` size, `.t` adjustment, `.j` parts done) while a chord runs.
  * @see celery/backends/base.py (_save_group, _restore_group), celery/backends/redis.py (on_chord_part_return)
  */
+import { withDeadline } from '../redis/call.js'
+import { classifyRedisError } from '../redis/errors.js'
 import { decodeDocument, DecodeError, inflateStored } from './codec.js'
 import { chordKeys, groupKey } from './keys.js'
 import { childIds } from './meta.js'
-import type { ResultStore } from './result-store.js'
+import { notADocument, type ResultStore } from './result-store.js'
 import type { GroupView } from '../schemas/group.js'
 
 export interface ChildState { taskId: string, state: string, ready: boolean }
@@ -40,10 +42,24 @@ export class GroupReader {
     this.#store = store
   }
 
-  /** The child task ids of a saved group, or null when the group was not saved (or has expired). */
+  /**
+   * The child task ids of a saved group, or null when the group was not saved (or has expired). A sorted set
+   * or list at the key is not a saved group but Celery's own chord bookkeeping: `celery-taskset-meta-<G>.j`
+   * holds the finished parts of chord G while it runs (result_chord_ordered), so group id "G.j" reads as
+   * "no saved group" (404) and G's progress is under /v1/groups/G. Any other non-string value is 422.
+   */
   async childIds (groupId: string): Promise<string[] | null> {
-    const prefix = this.#store.options.keyPrefix
-    const stored = await this.#store.redis.getBuffer(groupKey(prefix, groupId))
+    const key = groupKey(this.#store.options.keyPrefix, groupId)
+    const redis = this.#store.redis
+    let stored: Buffer | null
+    try {
+      stored = await this.#store.call(() => redis.getBuffer(key), true)
+    } catch (err) {
+      if (classifyRedisError(err) !== 'wrongtype') throw err
+      const type = await this.#store.call(() => redis.type(key), true)
+      if (type === 'zset' || type === 'list') return null
+      throw notADocument()
+    }
     if (stored === null) return null
     // Compressed values inflate off the event loop, capped, as results do (ResultStore.getRaw).
     const raw = await inflateStored(stored, this.#store.options.maxInflatedBytes)
@@ -65,23 +81,28 @@ export class GroupReader {
         if (err instanceof Error && err.message.startsWith('WRONGTYPE')) return null
         throw err
       })
-    const res = await Promise.all([
+    const res = await this.#store.call(() => Promise.all([
       settle(redis.get(keys.size)), settle(redis.get(keys.sizeDiff)), settle(redis.zcard(keys.parts)), settle(redis.llen(keys.parts))
-    ])
+    ]), true)
     const value = (i: number): number | null => res[i] ?? null
     const size = value(0)
     if (size === null) return null
     return { total: size + (value(1) ?? 0), completed: Math.max(value(2) ?? 0, value(3) ?? 0) }
   }
 
-  /** Current progress, or null when neither a saved group nor chord counters exist. */
-  async read (groupId: string): Promise<GroupView | null> {
+  /** Current progress, or null when neither a saved group nor chord counters exist; one deadline for it all. */
+  read (groupId: string): Promise<GroupView | null> {
+    return withDeadline(this.#read(groupId), this.#store.options.deadlineMs)
+  }
+
+  async #read (groupId: string): Promise<GroupView | null> {
     const [ids, chord] = await Promise.all([this.childIds(groupId), this.chord(groupId)])
     if (ids === null && chord === null) return null
     const raws = ids === null || ids.length === 0 ? [] : await this.#store.getRawMany(ids)
     const children = (ids ?? []).map((taskId, i) => {
       const raw = raws[i]
       if (raw === null || raw === undefined) return { taskId, state: 'PENDING', ready: false }
+      if (raw instanceof DecodeError) throw raw
       const view = this.#store.decodeView(raw, taskId)
       return { taskId, state: view.state, ready: view.ready }
     })

@@ -2,7 +2,10 @@
  * Reads and writes Celery results in Redis: fetch (view or raw bytes), store (atomic SUCCESS-is-final +
  * PUBLISH), expire / persist, forget. No Fastify here; errors are domain errors the routes map to problems.
  */
+import { redisCall, type CallOptions } from '../redis/call.js'
 import { mgetBuffers, waitForReplicas, type RedisClient } from '../redis/connect.js'
+import type { DurablePool } from '../redis/durable-pool.js'
+import { classifyRedisError } from '../redis/errors.js'
 import { decodeMeta, DecodeError, detectFormat, inflateStored, serializeMeta, type Serializer, type DetectedFormat } from './codec.js'
 import { jsonMembers } from './json-text.js'
 import { taskKey } from './keys.js'
@@ -18,6 +21,24 @@ export interface ResultStoreOptions {
   observer?: ResultObserver
   /** RG_RESULT_MAX_BYTES: largest inflated size of a compressed stored value (default: codec's 1 MiB). */
   maxInflatedBytes?: number
+  /** Every call's deadline from the moment it asks (RG_REDIS_COMMAND_TIMEOUT_MS), failover retries included. */
+  deadlineMs: number
+  /** Where durable stores run their SET+WAIT; without it they run on the shared connection. */
+  durable?: DurablePool
+}
+
+/** A key holds a list, hash, set, … where a Celery document (a string) should be. */
+export function notADocument (): DecodeError {
+  return new DecodeError('unknown', 'the key holds a Redis list, hash, set or other non-string value, not a Celery document')
+}
+
+/** WRONGTYPE → DecodeError (422 undecodable-result); anything else unchanged. */
+async function documentRead<T> (read: Promise<T>): Promise<T> {
+  try {
+    return await read
+  } catch (err) {
+    throw classifyRedisError(err) === 'wrongtype' ? notADocument() : err
+  }
 }
 
 export type StoreOutcome =
@@ -39,9 +60,16 @@ export class ResultStore {
     return taskKey(this.options.keyPrefix, taskId)
   }
 
-  /** The stored bytes, untouched, or null when the key does not exist. */
+  /** `op` on the data client under the request deadline, with failover retries (see redis/call.ts). */
+  call<T> (op: () => Promise<T>, readOnly: boolean, client: RedisClient = this.redis): Promise<T> {
+    const opts: CallOptions = { deadlineMs: this.options.deadlineMs, readOnly }
+    return redisCall(client, op, opts)
+  }
+
+  /** The stored bytes, untouched, or null when the key does not exist. DecodeError when it is not a string. */
   async getStored (taskId: string): Promise<Buffer | null> {
-    const raw = await this.redis.getBuffer(this.key(taskId))
+    const key = this.key(taskId)
+    const raw = await documentRead(this.call(() => this.redis.getBuffer(key), true))
     if (raw !== null) this.observer.payload('read', raw.length)
     return raw
   }
@@ -94,11 +122,24 @@ export class ResultStore {
     return raw === null ? null : this.viewJson(raw, taskId)
   }
 
-  /** Stored values of many tasks in one round trip (MGET); null where nothing is stored. */
-  async getRawMany (taskIds: string[]): Promise<Array<Buffer | null>> {
-    const raws = await mgetBuffers(this.redis, taskIds.map(id => this.key(id)))
-    for (const raw of raws) if (raw !== null) this.observer.payload('read', raw.length)
-    return await Promise.all(raws.map(raw => raw === null ? null : inflateStored(raw, this.options.maxInflatedBytes)))
+  /**
+   * Stored values of many tasks in one round trip (MGET); null where nothing is stored, a DecodeError where
+   * the key holds something that is not a string. MGET answers nil for those, so the nil ones (and only
+   * they) are asked their TYPE: one more auto-pipelined round trip when some ids have nothing stored.
+   * Compressed values are inflated off the event loop, capped (a failure decodes to its DecodeError later).
+   */
+  async getRawMany (taskIds: string[]): Promise<Array<Buffer | null | DecodeError>> {
+    const keys = taskIds.map(id => this.key(id))
+    const raws: Array<Buffer | null | DecodeError> = await this.call(() => mgetBuffers(this.redis, keys), true)
+    const missing = raws.flatMap((raw, i) => raw === null ? [i] : [])
+    if (missing.length > 0) {
+      // An ACL from before TYPE was in the documented rule: those ids stay "not found", as before.
+      const types = await this.call(() => Promise.all(missing.map(i => this.redis.type(keys[i] as string))), true)
+        .catch((err: unknown) => { if (classifyRedisError(err) === 'denied') return []; throw err })
+      types.forEach((type, j) => { if (type !== 'none') raws[missing[j] as number] = notADocument() })
+    }
+    for (const raw of raws) if (raw instanceof Buffer) this.observer.payload('read', raw.length)
+    return await Promise.all(raws.map(raw => raw instanceof Buffer ? inflateStored(raw, this.options.maxInflatedBytes) : raw))
   }
 
   /** Stored bytes → the serialized view (JSON text); throws DecodeError like decodeView. */
@@ -142,28 +183,37 @@ export class ResultStore {
     const ttl = this.resolveTtl(req.ttlSeconds)
     const payload = serializeMeta(toMeta(taskId, req), this.options.serializer)
     const key = this.key(taskId)
-    const [applied, info] = await this.redis.storeResult(key, payload, ttl ?? 0)
-    if (applied === 1) {
+    const write = async (client: RedisClient): Promise<StoreOutcome> => {
+      // Retried only when Redis refused it (nothing ran): see CallOptions.readOnly.
+      const [applied, info] = await this.call(() => client.storeResult(key, payload, ttl ?? 0), false, client)
+      if (applied !== 1) {
+        this.observer.refused()
+        return { applied: false, currentState: String(info) }
+      }
       this.observer.payload('write', typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length)
       this.observer.stored(req.state)
       const out: StoreOutcome = { applied: true, ttlSeconds: ttl, published: Number(info) }
       if (durable !== undefined && durable.replicas > 0) {
-        const acknowledged = await waitForReplicas(this.redis, key, durable.replicas, durable.timeoutMs)
+        // Same connection as the write: WAIT counts the writes sent on its own connection.
+        const acknowledged = await waitForReplicas(client, key, durable.replicas, durable.timeoutMs)
         out.replicas = { requested: durable.replicas, acknowledged }
       }
       return out
     }
-    this.observer.refused()
-    return { applied: false, currentState: String(info) }
+    const pool = this.options.durable
+    if (durable === undefined || durable.replicas === 0 || pool === undefined) return write(this.redis)
+    return pool.run(write)
   }
 
   /** Sets (ttl > 0) or removes (null) the TTL; returns the remaining TTL, or undefined when no result exists. */
   async expire (taskId: string, ttlSeconds: number | null): Promise<number | null | undefined> {
     const key = this.key(taskId)
-    const multi = this.redis.multi()
-    if (ttlSeconds === null) multi.persist(key)
-    else multi.expire(key, ttlSeconds)
-    const res = await multi.ttl(key).exec()
+    const res = await this.call(() => {
+      const multi = this.redis.multi()
+      if (ttlSeconds === null) multi.persist(key)
+      else multi.expire(key, ttlSeconds)
+      return multi.ttl(key).exec()
+    }, false)
     const ttl = Number(res?.[1]?.[1] ?? -2)
     if (ttl === -2) return undefined
     return ttl === -1 ? null : ttl
@@ -171,7 +221,9 @@ export class ResultStore {
 
   /** Celery's forget(): deletes the result. True when something was deleted. */
   async forget (taskId: string): Promise<boolean> {
-    return (await this.redis.del(this.key(taskId))) === 1
+    // Deleting twice is harmless: retried like a read.
+    const key = this.key(taskId)
+    return (await this.call(() => this.redis.del(key), true)) === 1
   }
 }
 

@@ -6,6 +6,7 @@
  * @see celery/backends/redis.py ResultConsumer
  */
 import type { Redis } from 'ioredis'
+import { withDeadline } from '../redis/call.js'
 
 export type WaitOutcome = 'ready' | 'timeout' | 'cancelled' | 'interrupted'
 
@@ -109,9 +110,10 @@ export class Waiter {
     let timeout: NodeJS.Timeout | undefined
     this.#add(req.channel, listener)
     try {
-      await this.#subscribe(req.channel)
       // The first read always happens, after SUBSCRIBE: a timeout of 0 is "read once", never a blind answer.
-      const first = await req.read()
+      // Both under one deadline: the subscriber has no command timeout of its own (a burst of waiters may queue
+      // SUBSCRIBEs), so against a frozen Redis an unanswered SUBSCRIBE held the request until Redis woke up.
+      const first = await withDeadline(this.#subscribe(req.channel).then(() => req.read()), this.#readyTimeoutMs)
       if (latest === undefined) consider(first)
       timeout = setTimeout(() => settle('timeout'), Math.max(0, req.timeoutMs - (Date.now() - started)))
       const outcome = await done

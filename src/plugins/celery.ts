@@ -26,7 +26,9 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         defaultTtlSeconds: config.results.ttlSeconds,
         serializer: config.results.serializer,
         maxInflatedBytes: config.results.maxBytes,
-        observer: app.metrics.observer
+        observer: app.metrics.observer,
+        deadlineMs: config.redis.commandTimeoutMs,
+        durable: app.redisDurable
       })
       stores.set(keyPrefix, store)
     }

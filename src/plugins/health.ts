@@ -7,6 +7,7 @@ import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Overloaded, ShuttingDown } from '../errors.js'
+import { withDeadline } from '../redis/call.js'
 import { checkReady } from '../redis/connect.js'
 import { problemResponse } from '../schemas/problem.js'
 
@@ -37,7 +38,8 @@ export default fp(async (fastify) => {
     if (app.lifecycle.draining) throw new ShuttingDown()
     const overloaded = app.overloaded()
     if (overloaded !== undefined) throw new Overloaded(overloaded)
-    await checkReady(app.redis)
+    // The same deadline as every request: a frozen Redis answers 503 in time, not after a stuck pipeline.
+    await withDeadline(checkReady(app.redis), app.settings.redis.commandTimeoutMs)
     return { status: 'ok' as const }
   })
-}, { name: 'health', dependencies: ['redis', 'limits'] })
+}, { name: 'health', dependencies: ['redis', 'celery', 'limits'] })

@@ -1,11 +1,12 @@
 /**
  * The one place errors become HTTP answers: every 4xx/5xx leaves as application/problem+json (RFC 9457).
- * Redis trouble is 503 + Retry-After; other 5xx hide their message and are logged with the request id.
+ * Redis trouble is 503 + Retry-After, logged once per burst at warn; other 5xx answer "internal error" and
+ * are logged at error with the request id. Errors reach the log only through serializeError (no arguments).
  */
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { PROBLEM_TYPES, type ProblemCode, RedisDenied, RedisUnavailable, RouteNotFound } from '../errors.js'
-import { isUnavailable } from '../redis/connect.js'
+import { BurstLog, classifyRedisError, isUnavailable, serializeError, unavailableReason } from '../redis/errors.js'
 import type { Problem } from '../schemas/problem.js'
 
 const RETRY_AFTER_SECONDS = '1'
@@ -21,7 +22,8 @@ function problemFor (err: FastifyError, req: FastifyRequest): Problem {
   }
   const status = err.statusCode ?? 500
   const code = err.code ?? 'RG_INTERNAL'
-  if (status >= 500 && !(code in PROBLEM_TYPES)) return build('RG_INTERNAL', 500, 'internal error', req)
+  // A 5xx we did not declare (any error without a status, Redis's own included) says nothing about itself.
+  if (status >= 500 && (code === 'RG_INTERNAL' || !(code in PROBLEM_TYPES))) return build('RG_INTERNAL', 500, 'internal error', req)
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return build('RG_PAYLOAD_TOO_LARGE', 413, err.message, req)
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return build('RG_UNSUPPORTED_MEDIA_TYPE', 415, err.message, req)
   return build(code, status, err.message, req)
@@ -51,17 +53,25 @@ function send (reply: FastifyReply, p: Problem): FastifyReply {
 }
 
 export default fp(async (app) => {
+  const bursts = new BurstLog()
   app.setErrorHandler((error: FastifyError, req, reply) => {
     let err = error
-    if (isUnavailable(err)) err = new RedisUnavailable(err.message.split('\n')[0] ?? 'error')
-    else if (err.message.startsWith('NOPERM')) {
+    if (isUnavailable(err)) err = new RedisUnavailable(unavailableReason(err))
+    else if (classifyRedisError(err) === 'denied') {
       // ioredis attaches the failed command; its name (never its arguments) tells the operator what to grant.
       const command = (err as { command?: { name?: unknown } }).command?.name
       const name = typeof command === 'string' && /^[a-z|]{1,32}$/i.test(command) ? command.toUpperCase() : 'unknown command'
       err = new RedisDenied(`${name}: ${err.message.split('\n')[0] ?? 'NOPERM'}`)
     }
     const p = problemFor(err, req)
-    if (p.status >= 500) req.log.error({ err: error }, 'request failed')
+    if (p.status === 503) {
+      // One line per problem code per burst: a failover or a frozen Redis fails every request the same way.
+      const folded = bursts.take(p.code)
+      const msg = p.code === 'RG_REDIS_UNAVAILABLE' ? 'redis unavailable: answering 503' : 'answering 503'
+      if (folded !== null) req.log.warn({ code: p.code, detail: p.detail, err: serializeError(error, false), folded }, msg)
+    } else if (p.status >= 500) {
+      req.log.error({ err: serializeError(error) }, 'request failed')
+    }
     return send(reply, p)
   })
   app.setNotFoundHandler((req, reply) => {

@@ -1,17 +1,21 @@
 /**
- * Owns the Redis connections: `redis` for data commands (Lua scripts defined) and `redisSubscriber` for
- * pub/sub waiting. Both connect lazily, on first use, and are closed last when the app closes.
+ * Owns the Redis connections: `redis` for data commands (Lua scripts defined), `redisSubscriber` for
+ * pub/sub waiting and `redisDurable`, the pool durable stores run their WAIT on. All connect lazily, on
+ * first use, and are closed last when the app closes.
  */
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { closeRedis, createRedis, createSubscriber, type RedisClient } from '../redis/connect.js'
+import { DurablePool } from '../redis/durable-pool.js'
+import { BurstLog, serializeError } from '../redis/errors.js'
 import { defineScripts } from '../redis/scripts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     redis: RedisClient
     redisSubscriber: Redis
+    redisDurable: DurablePool
   }
 }
 
@@ -19,13 +23,19 @@ export default fp<{ config: Config['redis'] }>(async (app, { config }) => {
   const redis = createRedis(config)
   const subscriber = createSubscriber(config, redis)
   defineScripts(redis)
-  for (const [role, client] of [['data', redis], ['subscriber', subscriber]] as const) {
-    // Without a listener ioredis prints unhandled errors; the message never holds the password.
-    client.on('error', (err: Error) => app.log.warn({ role, err: { message: err.message } }, 'redis connection error'))
+  // Without a listener ioredis prints unhandled errors. Only the message is logged (never a command's args),
+  // once per burst per connection role: a reconnect loop against a gone Redis repeats itself.
+  const bursts = new BurstLog()
+  const onError = (role: string) => (err: Error) => {
+    const folded = bursts.take(role)
+    if (folded !== null) app.log.warn({ role, err: serializeError(err, false), folded }, 'redis connection error')
   }
+  for (const [role, client] of [['data', redis], ['subscriber', subscriber]] as const) client.on('error', onError(role))
+  const durable = new DurablePool(config, onError('durable'))
   app.decorate<RedisClient>('redis', redis)
   app.decorate('redisSubscriber', subscriber)
+  app.decorate('redisDurable', durable)
   app.addHook('onClose', async () => {
-    await Promise.all([closeRedis(subscriber), closeRedis(redis)])
+    await Promise.all([closeRedis(subscriber), closeRedis(redis), durable.close()])
   })
 }, { name: 'redis' })

@@ -6,7 +6,9 @@ const COMMANDS = [
   'get', 'set', 'del', 'mget', 'expire', 'persist', 'ttl', 'zcard', 'llen', 'publish', 'subscribe', 'unsubscribe',
   'evalsha', 'eval', 'multi', 'exec', 'ping', 'info', 'client|setname', 'pexpire', 'incr', 'pttl',
   // Durable stores (WAIT); Sentinel: ioredis checks the master's ROLE; Cluster: slot map and readiness.
-  'wait', 'role', 'cluster|slots', 'cluster|info', 'readonly'
+  'wait', 'role', 'cluster|slots', 'cluster|info', 'readonly',
+  // Tells "nothing stored" from "a list/hash/set stored" where MGET answers nil (422 instead of found=false).
+  'type'
 ]
 
 /** ACL SETUSER arguments for a user confined to `prefix` (Celery global_keyprefix, normalised). */

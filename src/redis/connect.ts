@@ -1,8 +1,7 @@
 /**
  * The one factory that turns the configured topology (standalone, unix socket, Sentinel, Cluster; TLS or not)
  * into ioredis clients, plus the few operations whose shape depends on it (readiness, multi-key reads, WAIT).
- * Nothing else in the code knows which topology is in use. Also classifies Redis errors into "unavailable"
- * (503 + Retry-After) versus everything else.
+ * Nothing else in the code knows which topology is in use. Redis errors are classified in ./errors.ts.
  */
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { ConnectionOptions } from 'node:tls'
@@ -12,7 +11,8 @@ import type { Endpoint } from './topology.js'
 
 /** Data commands: one connection (standalone / Sentinel master) or a cluster of them. */
 export type RedisClient = Redis | Cluster
-export type RedisRole = 'data' | 'subscriber'
+/** data: the shared, auto-pipelined connection; durable: one of the pool's connections for SET+WAIT. */
+export type RedisRole = 'data' | 'subscriber' | 'durable'
 type RedisConfig = Config['redis']
 
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** times, 2000)
@@ -34,7 +34,9 @@ function baseOptions (cfg: RedisConfig, role: RedisRole): RedisOptions {
     connectTimeout: cfg.connectTimeoutMs,
     // The subscriber's SUBSCRIBEs may wait behind a burst of new waiters; each waiter has its own timeout,
     // and the Waiter bounds the wait for a ready connection with the command timeout instead.
+    // A durable connection's WAIT legitimately blocks for the durable timeout on top of a command's own time.
     ...(role === 'data' ? { commandTimeout: cfg.commandTimeoutMs } : {}),
+    ...(role === 'durable' ? { commandTimeout: cfg.commandTimeoutMs + cfg.durable.timeoutMs } : {}),
     // Fail a request fast instead of queueing it behind reconnects; the caller answers 503.
     maxRetriesPerRequest: 1,
     retryStrategy,
@@ -72,12 +74,12 @@ export function redisOptions (cfg: RedisConfig, role: RedisRole): RedisOptions {
   }
 }
 
-function clusterOptions (cfg: RedisConfig): ClusterOptions {
-  const { lazyConnect, retryStrategy: _r, ...redisOpts } = baseOptions(cfg, 'data')
+function clusterOptions (cfg: RedisConfig, role: 'data' | 'durable'): ClusterOptions {
+  const { lazyConnect, retryStrategy: _r, ...redisOpts } = baseOptions(cfg, role)
   return {
     lazyConnect,
     redisOptions: redisOpts,
-    enableAutoPipelining: true,
+    enableAutoPipelining: role === 'data',
     enableReadyCheck: true,
     // Commands for slots whose master is gone are retried while the cluster fails over; the command
     // timeout still bounds each request, so callers get a fast 503 instead of a hang.
@@ -89,11 +91,11 @@ function clusterOptions (cfg: RedisConfig): ClusterOptions {
   }
 }
 
-/** The data client for the configured topology. */
-export function createRedis (cfg: RedisConfig): RedisClient {
+/** The data client (or one durable-store connection) for the configured topology. */
+export function createRedis (cfg: RedisConfig, role: 'data' | 'durable' = 'data'): RedisClient {
   const t = cfg.topology
-  if (t?.kind === 'cluster') return new Cluster(t.nodes.map((n): ClusterNode => ({ ...n })), clusterOptions(cfg))
-  return new Redis(redisOptions(cfg, 'data'))
+  if (t?.kind === 'cluster') return new Cluster(t.nodes.map((n): ClusterNode => ({ ...n })), clusterOptions(cfg, role))
+  return new Redis(redisOptions(cfg, role))
 }
 
 /**
@@ -170,14 +172,6 @@ export async function waitForReplicas (client: RedisClient, key: string, replica
   const node = client.nodes('master').find(n => nodeAddress(n) === owner)
   if (node === undefined) throw new Error('CLUSTERDOWN no master known for the key\'s slot')
   return node.wait(replicas, timeoutMs)
-}
-
-const UNAVAILABLE = /^(Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries|connect ETIMEDOUT|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|BUSY |All sentinels are unreachable|Failed to refresh slots cache|None of startup nodes is available)|ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH/
-
-/** True when a Redis error means "try again shortly" rather than a bug or bad data. */
-export function isUnavailable (err: unknown): boolean {
-  if (!(err instanceof Error)) return false
-  return err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError' || UNAVAILABLE.test(err.message)
 }
 
 /**

@@ -1,7 +1,8 @@
 /** buildTestApp(t, env): the real app against a real Redis, isolated by a random key prefix. */
 import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
 import { buildApp, type App } from '../../src/app.js'
-import { loadConfig, type Config } from '../../src/config.js'
+import { loadConfig, REDACT_PATHS, type Config } from '../../src/config.js'
 
 interface TapLike { teardown: (fn: () => unknown) => void }
 
@@ -24,4 +25,24 @@ export async function buildTestApp (t: TapLike, redisUrl: string, env: Record<st
   t.teardown(() => app.close())
   await app.ready()
   return app
+}
+
+/**
+ * buildTestApp with every log line captured (trace level, the same redaction as server.ts): for tests that
+ * grep the logs for secrets or count what an error burst logs.
+ */
+export async function buildLoggedApp (t: TapLike, redisUrl: string, env: Record<string, string> = {}): Promise<{ app: App, logs: string[] }> {
+  const logs: string[] = []
+  const stream = new Writable({
+    write (chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString().split('\n').filter(l => l !== ''))
+      done()
+    }
+  })
+  const app = await buildApp(testConfig(redisUrl, env), {
+    logger: { level: 'trace', stream, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  return { app, logs }
 }

@@ -60,6 +60,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         return
       }
       try {
+        if (raw instanceof DecodeError) throw raw
         body += `${sep}{"taskId":${id},"found":true,"result":${results.viewJson(raw, taskId)},"error":null}`
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err

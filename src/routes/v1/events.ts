@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { TooManyWaiters } from '../../errors.js'
+import { serializeError } from '../../redis/errors.js'
 import { TaskIdParamsSchema } from '../../schemas/common.js'
 import { problemResponse as problem } from '../../schemas/problem.js'
 import type { ResultView } from '../../schemas/result.js'
@@ -84,7 +85,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       results.observer.waited(outcome === 'ready' ? 'ready' : outcome as 'timeout' | 'cancelled' | 'interrupted', null)
       if (outcome !== 'cancelled') write(`event: end\ndata: ${JSON.stringify({ reason: outcome })}\n\n`)
     } catch (err) {
-      req.log.warn({ err }, 'event stream ended by an error')
+      req.log.warn({ err: serializeError(err, false) }, 'event stream ended by an error')
       write(`event: end\ndata: ${JSON.stringify({ reason: 'error' })}\n\n`)
     } finally {
       clearInterval(heartbeat)

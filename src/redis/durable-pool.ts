@@ -1,0 +1,90 @@
+/**
+ * Dedicated connections for durable stores. Redis WAIT blocks the connection it is sent on for up to its
+ * timeout, and only counts the writes sent on that same connection; on the shared auto-pipelined data
+ * connection it stalled every read, store and /readyz PING queued behind it. Here each durable store leases
+ * one connection of a small pool, runs its script and its WAIT there, and gives it back: a WAIT only ever
+ * delays the durable store that asked for it. Bounded on both sides: `size` connections (opened on first
+ * use), `queue` stores waiting for one, each for at most `queueTimeoutMs` → 503 overloaded beyond that.
+ */
+import { Overloaded } from '../errors.js'
+import { closeRedis, createRedis, type RedisClient } from './connect.js'
+import { defineScripts } from './scripts.js'
+import type { Config } from '../config.js'
+
+interface Queued { resolve: (c: RedisClient) => void, reject: (err: Error) => void, timer: NodeJS.Timeout }
+
+export class DurablePool {
+  readonly #cfg: Config['redis']
+  readonly #onError: (err: Error) => void
+  readonly #idle: RedisClient[] = []
+  readonly #all: RedisClient[] = []
+  readonly #queue: Queued[] = []
+  #closed = false
+
+  constructor (cfg: Config['redis'], onError: (err: Error) => void) {
+    this.#cfg = cfg
+    this.#onError = onError
+  }
+
+  /** Connections open, leased and stores queued: for metrics and tests. */
+  get stats (): { open: number, busy: number, queued: number } {
+    return { open: this.#all.length, busy: this.#all.length - this.#idle.length, queued: this.#queue.length }
+  }
+
+  /** Runs `work` on a connection of its own; 503 overloaded when none frees up in time. */
+  async run<T> (work: (client: RedisClient) => Promise<T>): Promise<T> {
+    const client = await this.#lease()
+    try {
+      return await work(client)
+    } finally {
+      this.#release(client)
+    }
+  }
+
+  #lease (): Promise<RedisClient> {
+    const idle = this.#idle.pop()
+    if (idle !== undefined) return Promise.resolve(idle)
+    const { connections, queue } = this.#cfg.durable
+    if (this.#all.length < connections) return Promise.resolve(this.#open())
+    if (this.#queue.length >= queue) return Promise.reject(new Overloaded('durable-store queue (RG_REDIS_DURABLE_QUEUE)'))
+    return new Promise<RedisClient>((resolve, reject) => {
+      const entry: Queued = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#queue.splice(this.#queue.indexOf(entry), 1)
+          reject(new Overloaded('durable-store connections (RG_REDIS_DURABLE_CONNECTIONS)'))
+        }, this.#cfg.commandTimeoutMs)
+      }
+      this.#queue.push(entry)
+    })
+  }
+
+  #release (client: RedisClient): void {
+    const next = this.#queue.shift()
+    if (next === undefined) {
+      this.#idle.push(client)
+      return
+    }
+    clearTimeout(next.timer)
+    next.resolve(client)
+  }
+
+  #open (): RedisClient {
+    if (this.#closed) throw new Error('Connection is closed')
+    const client = createRedis(this.#cfg, 'durable')
+    defineScripts(client)
+    client.on('error', this.#onError)
+    this.#all.push(client)
+    return client
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    for (const q of this.#queue.splice(0)) {
+      clearTimeout(q.timer)
+      q.reject(new Error('Connection is closed'))
+    }
+    await Promise.all(this.#all.map(c => closeRedis(c)))
+  }
+}

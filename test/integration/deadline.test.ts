@@ -1,0 +1,64 @@
+/**
+ * #14.2: a Redis timeout is a deadline counted from the moment the request asks, not from the moment
+ * ioredis gets round to sending the command. A redis-server frozen with SIGSTOP (the TCP connection stays
+ * open: nothing errors, nothing answers) under auto-pipelined concurrent traffic: every answer, /readyz
+ * included, comes within the command timeout plus a margin. Before the fix, commands queued behind the stuck
+ * auto-pipeline only started their timer when it timed out, and answered after about twice the timeout.
+ */
+import t from 'tap'
+import type { Response as InjectResponse } from 'light-my-request'
+import { buildTestApp } from '../helpers/app.js'
+import { startRedis } from '../helpers/redis-server.js'
+import { eventually } from '../helpers/until.js'
+
+const TIMEOUT_MS = 1000
+// Robust on a loaded 2-core CI box, but well below the 2 × timeout the old code answered in.
+const LIMIT_MS = 1600
+const json = { 'content-type': 'application/json' }
+
+t.test('a frozen Redis: every answer within the command timeout, auto-pipelining on', async t => {
+  const redis = await startRedis(t)
+  const app = await buildTestApp(t, redis.url, { RG_REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) })
+  t.equal((await app.inject({ method: 'PUT', url: '/v1/results/d-1', headers: json, payload: '{"state":"SUCCESS","result":1}' })).statusCode, 200)
+
+  // The pub/sub connection is up before the freeze, as in production: its SUBSCRIBEs then get no answer at all.
+  t.match((await app.inject('/v1/results/d-1/wait?timeoutSeconds=1')).json(), { state: 'SUCCESS' })
+  const answers: Array<{ what: string, status: number, ms: number, retryAfter: boolean }> = []
+  const timed = async (what: string, run: () => Promise<InjectResponse>): Promise<void> => {
+    const started = performance.now()
+    const res = await run()
+    answers.push({ what, status: res.statusCode, ms: performance.now() - started, retryAfter: res.headers['retry-after'] === '1' })
+  }
+  const wave = (i: number): Array<Promise<void>> => [
+    ...Array.from({ length: 8 }, (_, j) => timed('GET', () => app.inject(`/v1/results/d-${(i + j) % 3}`))),
+    timed('PUT', () => app.inject({ method: 'PUT', url: `/v1/results/w-${i}`, headers: json, payload: '{"state":"STARTED"}' })),
+    timed('batchGet', () => app.inject({ method: 'POST', url: '/v1/results:batchGet', headers: json, payload: '{"taskIds":["d-1","d-2"]}' })),
+    timed('groups', () => app.inject('/v1/groups/g-1')),
+    // Long-polls too: subscribing and the first read are Redis work under the same deadline.
+    timed('wait', () => app.inject(`/v1/results/d-${i}/wait?timeoutSeconds=30`)),
+    timed('events', () => app.inject(`/v1/results/e-${i}/events?timeoutSeconds=30`)),
+    timed('readyz', () => app.inject('/readyz'))
+  ]
+
+  redis.process.kill('SIGSTOP')
+  t.teardown(() => { redis.process.kill('SIGCONT') })
+  // Waves every 100 ms for 3 s: the later ones queue behind auto-pipelines already stuck on the frozen server.
+  const pending: Array<Promise<void>> = []
+  for (let i = 0; i < 30; i++) {
+    pending.push(...wave(i))
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  await Promise.all(pending)
+  redis.process.kill('SIGCONT')
+
+  const slowest = answers.reduce((a, b) => (b.ms > a.ms ? b : a))
+  const late = answers.filter(a => a.ms > LIMIT_MS)
+  t.comment(`${answers.length} answers while frozen; slowest ${slowest.what} ${slowest.ms.toFixed(0)} ms; ${late.length} over ${LIMIT_MS} ms`)
+  t.same(late.map(a => `${a.what} ${a.ms.toFixed(0)} ms`), [], `every answer within ${LIMIT_MS} ms (timeout ${TIMEOUT_MS} ms)`)
+  t.same([...new Set(answers.map(a => a.status))], [503], 'each a 503')
+  t.ok(answers.every(a => a.retryAfter), 'each with Retry-After')
+
+  // Thawed: the same connection carries on.
+  await eventually(async () => (await app.inject('/readyz')).statusCode, s => s === 200, 'ready after SIGCONT')
+  t.equal((await app.inject('/v1/results/d-1')).statusCode, 200)
+})
