@@ -4,10 +4,13 @@ import { stopProcess } from '../../src/redis/spawn.js'
 
 const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
 
-/** Runs src/server.ts as a real child process with only the given env (plus PATH). */
-export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+/**
+ * Runs src/server.ts as a real child process with only the given env (plus PATH) and arguments. No drain
+ * unless the test asks for one (RG_SHUTDOWN_DRAIN_SECONDS): the tests that stop it need no load balancer.
+ */
+export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, ...args], {
+    env: { PATH: process.env.PATH ?? '', RG_SHUTDOWN_DRAIN_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
