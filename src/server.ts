@@ -49,7 +49,8 @@ async function start (config: Config, devRedis: SpawnedRedis | undefined, unreac
   closeWithGrace({ delay: shutdownDeadlineMs(config.shutdown) }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
     else app.log.info({ signal }, 'shutting down')
-    await drainThenClose(app, err === undefined ? config.shutdown : { ...config.shutdown, drainSeconds: 0 })
+    // Only SIGTERM (Kubernetes, docker stop) drains: Ctrl-C at a terminal and a crash close at once.
+    await drainThenClose(app, signal === 'SIGTERM' ? config.shutdown : { ...config.shutdown, drainSeconds: 0 })
     await devRedis?.stop()
   })
   try {
