@@ -10,7 +10,8 @@ const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
  */
 export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER, ...args], {
-    env: { PATH: process.env.PATH ?? '', RG_SHUTDOWN_DRAIN_SECONDS: '0', ...env },
+    // No load shedding either (as in testConfig): on a loaded CI box event-loop lag would turn into stray 503s.
+    env: { PATH: process.env.PATH ?? '', RG_SHUTDOWN_DRAIN_SECONDS: '0', RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
