@@ -20,7 +20,8 @@ export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Re
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
   t.teardown(() => stopProcess(child))
   const listening = async (): Promise<void> => {
-    for (let i = 0; i < 300 && !/Server listening/.test(output); i++) {
+    // The harness's 30 s deadline: a start takes seconds when the whole suite runs on a loaded 2-core box.
+    for (let i = 0; i < 600 && !/Server listening/.test(output); i++) {
       if (child.exitCode !== null) break
       await new Promise(resolve => setTimeout(resolve, 50))
     }

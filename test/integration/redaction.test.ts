@@ -34,7 +34,7 @@ t.test('no secret in logs, answers or metrics', async t => {
   child.stdout.on('data', (c: Buffer) => { logs += c.toString() })
   child.stderr.on('data', (c: Buffer) => { logs += c.toString() })
   t.teardown(() => stopProcess(child))
-  for (let i = 0; i < 400 && !/Server listening/.test(logs); i++) await new Promise(resolve => setTimeout(resolve, 25))
+  for (let i = 0; i < 1200 && !/Server listening/.test(logs); i++) await new Promise(resolve => setTimeout(resolve, 25))
   const base = `http://127.0.0.1:${port}`
   const bodies: string[] = []
   const call = async (method: string, path: string, token?: string, body?: string) => {
