@@ -89,7 +89,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(openapi, { schemas })
   await app.register(redis, { config: config.redis })
   await app.register(rateLimit, { perMinute: config.http.rateLimitPerMinute, keyPrefix: config.redis.keyPrefix })
-  await app.register(metrics)
+  await app.register(metrics, { config })
   await app.register(celery, { config })
   await app.register(health)
   await app.register(stats)

@@ -11,15 +11,40 @@ import { closeRedis, createRedis } from './redis/connect.js'
 import { formatChecks, runDoctor } from './ops/doctor.js'
 import { collectStats } from './ops/stats.js'
 import { sweepOrphans } from './ops/sweep.js'
+import { VERSION } from './version.js'
 
-const USAGE = 'usage: result-gateway doctor | stats | sweep [--apply] [--cursor <cursor>] [--max-keys <n>]'
+const USAGE = 'usage: result-gateway doctor | stats | sweep [--apply] [--cursor <cursor>] [--max-keys <n>] | --help | --version'
+const HELP = `result-gateway ${VERSION}: operator commands, with the gateway's own RG_* configuration
+
+${USAGE}
+
+  doctor   checks Redis as the gateway uses it (connection, TLS, topology, eviction, persistence); exit 1 on a failure
+  stats    result keys by state and TTL bucket, Redis memory (JSON, SCAN in paced batches)
+  sweep    results without a TTL: a dry-run report, or --apply gives them RG_RESULT_TTL_SECONDS (resumable: --cursor)
+
+The server itself: node dist/server.js (configuration: RG_* variables, README: Configuration).
+`
 
 async function main (argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { apply: { type: 'boolean', default: false }, cursor: { type: 'string' }, 'max-keys': { type: 'string' } }
+    options: {
+      apply: { type: 'boolean', default: false },
+      cursor: { type: 'string' },
+      'max-keys': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false }
+    }
   })
+  if (values.help === true) {
+    process.stdout.write(HELP)
+    return 0
+  }
+  if (values.version === true) {
+    process.stdout.write(`${VERSION}\n`)
+    return 0
+  }
   const command = positionals[0]
   if (command === undefined || !['doctor', 'stats', 'sweep'].includes(command)) {
     process.stderr.write(`${USAGE}\n`)
@@ -65,6 +90,8 @@ async function main (argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(code => process.exit(code), (err: unknown) => {
-  process.stderr.write(`result-gateway: ${err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err)}\n`)
-  process.exit(1)
+  // parseArgs' unknown-option errors are usage errors: say how to get help, exit 2.
+  const usage = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true
+  process.stderr.write(`result-gateway: ${err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err)}${usage ? ' (result-gateway --help)' : ''}\n`)
+  process.exit(usage ? 2 : 1)
 })

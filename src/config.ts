@@ -7,6 +7,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 import { Value } from '@sinclair/typebox/value'
+import { enumValues } from './config-hints.js'
 import { parseEndpoints, parseRedisUrl, TopologyError, type ParsedUrl } from './redis/topology.js'
 
 const Port = (description: string, def?: number) =>
@@ -53,7 +54,8 @@ export const ConfigSchema = Type.Object({
   RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Shed load (503 + Retry-After) while the event loop lags more than this; 0 = off' }),
   RG_LOAD_MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0, description: 'Shed load while the V8 heap holds more than this; 0 = off' }),
   RG_LOAD_SAMPLE_INTERVAL_MS: Type.Integer({ minimum: 5, default: 1000, description: 'How often load is sampled for shedding' }),
-  RG_SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'Time allowed to finish in-flight requests after SIGTERM' }),
+  RG_SHUTDOWN_DRAIN_SECONDS: Type.Number({ minimum: 0, default: 5, description: 'After SIGTERM, how long /readyz answers 503 while the gateway still accepts and answers everything, so load balancers and kube-proxy stop routing to it first; 0 = close at once' }),
+  RG_SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'After the drain, time allowed to finish in-flight requests before the process exits anyway' }),
   RG_AUTH_TOKENS: Type.Optional(Type.String({ minLength: 2, description: 'API tokens, a JSON array of {"name", "token" (≥ 16 characters), "scopes": ["read" | "write" | "admin"], "keyPrefix"? (confines the token to that Celery global_keyprefix)}. Secret: also RG_AUTH_TOKENS_FILE.' })),
   RG_AUTH_DISABLED: Type.Boolean({ default: false, description: 'Run without API tokens (logs a warning). Required when RG_AUTH_TOKENS is unset, except with the throwaway dev Redis' }),
   RG_METRICS_PUBLIC: Type.Boolean({ default: true, description: 'Serve /metrics without a token (otherwise the admin scope is needed)' }),
@@ -297,7 +299,7 @@ function toConfig (e: ConfigEnv, tokens: Token[], redis: ReturnType<typeof resol
       maxHeapUsedBytes: e.RG_LOAD_MAX_HEAP_USED_BYTES,
       sampleIntervalMs: e.RG_LOAD_SAMPLE_INTERVAL_MS
     },
-    shutdown: { graceSeconds: e.RG_SHUTDOWN_GRACE_SECONDS },
+    shutdown: { drainSeconds: e.RG_SHUTDOWN_DRAIN_SECONDS, graceSeconds: e.RG_SHUTDOWN_GRACE_SECONDS },
     ops: {
       statsIntervalSeconds: e.RG_STATS_INTERVAL_SECONDS,
       scanBatch: e.RG_SCAN_BATCH,
@@ -322,7 +324,10 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     for (const a of ajvErrors) {
       const name = a.instancePath.replace(/^\//, '') || (a.params?.missingProperty ?? '(env)')
       const shown = SECRET_VARS.includes(name as typeof SECRET_VARS[number]) ? '' : ` (got ${JSON.stringify(data[name])})`
-      problems.push(`${name}: ${a.message ?? 'invalid'}${shown}`)
+      // An enum is a union of literals: Ajv reports each alternative; say it once, with the choices.
+      const choices = enumValues(name)
+      const line = choices === null ? `${name}: ${a.message ?? 'invalid'}${shown}` : `${name}: must be one of ${choices.join(', ')}${shown}`
+      if (!problems.includes(line)) problems.push(line)
     }
     if (ajvErrors.length === 0) problems.push((err as Error).message)
   }

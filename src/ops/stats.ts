@@ -15,6 +15,8 @@ export interface ResultStats {
   complete: boolean
   byState: Record<string, number>
   byTtl: Record<TtlBucket, number>
+  /** the two above jointly, for the result_gateway_result_keys{state, ttl} gauge */
+  byStateTtl: Record<string, Record<TtlBucket, number>>
   memory: { usedBytes: number, peakBytes: number, maxmemoryBytes: number, policies: string[] }
   durationMs: number
 }
@@ -62,7 +64,9 @@ export async function memoryStats (redis: RedisClient): Promise<ResultStats['mem
 export async function collectStats (redis: RedisClient, opts: ScanOptions): Promise<ResultStats> {
   const started = Date.now()
   const byState: Record<string, number> = {}
-  const byTtl = Object.fromEntries(TTL_BUCKETS.map(b => [b, 0])) as Record<TtlBucket, number>
+  const zero = (): Record<TtlBucket, number> => Object.fromEntries(TTL_BUCKETS.map(b => [b, 0])) as Record<TtlBucket, number>
+  const byTtl = zero()
+  const byStateTtl: Record<string, Record<TtlBucket, number>> = {}
   let scanned = 0
   let complete = false
   for await (const { keys, cursor } of scanResultKeys(redis, opts)) {
@@ -73,10 +77,13 @@ export async function collectStats (redis: RedisClient, opts: ScanOptions): Prom
         scanned++
         const state = stateOf(raw)
         byState[state] = (byState[state] ?? 0) + 1
-        byTtl[ttlBucket(ttls[i] ?? -1)]++
+        const bucket = ttlBucket(ttls[i] ?? -1)
+        byTtl[bucket]++
+        const joint = byStateTtl[state] ??= zero()
+        joint[bucket]++
       })
     }
     if (cursor === null) complete = true
   }
-  return { scannedKeys: scanned, complete, byState, byTtl, memory: await memoryStats(redis), durationMs: Date.now() - started }
+  return { scannedKeys: scanned, complete, byState, byTtl, byStateTtl, memory: await memoryStats(redis), durationMs: Date.now() - started }
 }

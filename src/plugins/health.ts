@@ -22,6 +22,12 @@ const StatusSchema = Type.Object({ status: Type.Literal('ok') })
 export default fp(async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.decorate('lifecycle', { draining: false })
+  // While draining, answers say Connection: close, so kept-alive clients (proxies' upstream pools) reconnect
+  // through the Service, which soon routes elsewhere, and never reuse a socket the close would cut.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (app.lifecycle.draining) reply.header('connection', 'close')
+    done(null, payload)
+  })
   app.get('/healthz', {
     config: { exemptFromLoadShedding: true, public: true },
     schema: { tags: ['probes'], summary: 'Liveness: the process is alive', security: [], response: { 200: StatusSchema } }

@@ -8,6 +8,9 @@ import { Cluster, type Command, type Redis } from 'ioredis'
 import type { RedisClient } from '../redis/connect.js'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { stateLabel, type ResultObserver } from '../celery/observer.js'
+import type { Config } from '../config.js'
+import { VERSION } from '../version.js'
+import { isLongPoll, statusLabel, waitBuckets } from './metrics-labels.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,12 +58,36 @@ function instrumentRedis (client: RedisClient | Redis, duration: Histogram<'comm
   }
 }
 
-export default fp(async (app) => {
+/**
+ * prom-client's defaults include gauges named nodejs_active_{handles,requests,resources}_total, which
+ * `promtool check metrics` rejects (only counters end in _total); they are sums of the by-type gauges
+ * (sum(nodejs_active_handles)), so they are dropped.
+ */
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
+
+/** Constant series: the build, and the configured limits (alerts compare against these, not hard-coded numbers). */
+function staticGauges (registry: Registry, config: Pick<Config, 'wait' | 'batch' | 'ops'>): void {
+  const registers = [registry]
+  new Gauge({ name: `${P}build_info`, help: 'Always 1; the gateway\'s version and the Node.js version as labels', labelNames: ['version', 'node_version'] as const, registers })
+    .set({ version: VERSION, node_version: process.versions.node }, 1)
+  const limits: Array<[string, string, number]> = [
+    ['waiters_max', 'Most concurrent long-poll waiters this process accepts (RG_WAIT_MAX_WAITERS)', config.wait.maxWaiters],
+    ['wait_max_seconds', 'Longest wait a client may ask for (RG_WAIT_MAX_SECONDS)', config.wait.maxSeconds],
+    ['batch_max_ids', 'Most task ids in one batch request (RG_BATCH_MAX_IDS)', config.batch.maxIds],
+    ['stats_interval_seconds', 'How often result statistics are refreshed (RG_STATS_INTERVAL_SECONDS; 0 = off)', config.ops.statsIntervalSeconds]
+  ]
+  for (const [name, help, value] of limits) new Gauge({ name: `${P}${name}`, help, registers }).set(value)
+}
+
+export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops'> }>(async (app, { config }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name)
+  staticGauges(registry, config)
 
-  const httpRequests = new Counter({ name: `${P}http_requests_total`, help: 'HTTP requests answered, by route template, method and status class', labelNames: ['route', 'method', 'code'] as const, registers: [registry] })
-  const httpDuration = new Histogram({ name: `${P}http_request_duration_seconds`, help: 'HTTP request latency, by route template and method', labelNames: ['route', 'method'] as const, buckets: LATENCY_BUCKETS, registers: [registry] })
+  const httpRequests = new Counter({ name: `${P}http_requests_total`, help: 'HTTP requests answered, by route template, method and exact status (other = a status outside the known set)', labelNames: ['route', 'method', 'code'] as const, registers: [registry] })
+  const httpDuration = new Histogram({ name: `${P}http_request_duration_seconds`, help: 'HTTP request latency, by route template and method (long-polls and streams are in result_gateway_wait_duration_seconds)', labelNames: ['route', 'method'] as const, buckets: LATENCY_BUCKETS, registers: [registry] })
+  const waitDuration = new Histogram({ name: `${P}wait_duration_seconds`, help: 'Duration of long-poll and streaming requests, by route template; buckets end at RG_WAIT_MAX_SECONDS', labelNames: ['route'] as const, buckets: waitBuckets(config.wait.maxSeconds), registers: [registry] })
   const redisDuration = new Histogram({ name: `${P}redis_command_duration_seconds`, help: 'Redis command latency, by command', labelNames: ['command'] as const, buckets: LATENCY_BUCKETS, registers: [registry] })
   const redisErrors = new Counter({ name: `${P}redis_command_errors_total`, help: 'Redis commands that failed, by command', labelNames: ['command'] as const, registers: [registry] })
   const connections: Array<[string, RedisClient]> = [['data', app.redis], ['subscriber', app.redisSubscriber]]
@@ -131,13 +158,15 @@ export default fp(async (app) => {
     const [route = '', method = ''] = key.split(' ')
     return httpDuration.labels({ route, method })
   })
+  const waitTime = cached(route => waitDuration.labels({ route }))
   // A callback hook, not an async one: no promise per request on the hot path.
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched'
     if (route !== '/metrics') {
       const key = `${route} ${req.method}`
-      requestCount(`${key} ${Math.floor(reply.statusCode / 100)}xx`).inc()
-      requestTime(key).observe(reply.elapsedTime / 1000)
+      requestCount(`${key} ${statusLabel(reply.statusCode)}`).inc()
+      if (isLongPoll(route)) waitTime(route).observe(reply.elapsedTime / 1000)
+      else requestTime(key).observe(reply.elapsedTime / 1000)
     }
     done()
   })

@@ -12,19 +12,24 @@ export default fp(async (app) => {
   const { ops, redis: redisConfig } = app.settings
   const registers = [app.metrics.registry]
   let last: ResultStats | null = null
-  const byState = new Gauge({ name: `${P}result_keys`, help: 'Result keys by state, from the last statistics run (a sample when it hit RG_SCAN_MAX_KEYS)', labelNames: ['state'] as const, registers })
-  const byTtl = new Gauge({ name: `${P}result_keys_by_ttl`, help: 'Result keys by remaining TTL bucket (none = no expiry), from the last statistics run', labelNames: ['bucket'] as const, registers })
-  const memory = new Gauge({ name: `${P}redis_memory_bytes`, help: 'Redis memory summed over masters, from the last statistics run: used, peak, maxmemory (0 = no limit)', labelNames: ['kind'] as const, registers })
+  // One gauge per quantity (summing used and peak means nothing) and the TTL bucket as a label, so that
+  // sum by (state) and sum by (ttl) both add up to the keys seen.
+  const keys = new Gauge({ name: `${P}result_keys`, help: 'Result keys by state and remaining TTL bucket (none = no expiry), from the last statistics run (a sample when it hit RG_SCAN_MAX_KEYS)', labelNames: ['state', 'ttl'] as const, registers })
+  const used = new Gauge({ name: `${P}redis_memory_used_bytes`, help: 'Redis used_memory summed over masters, from the last statistics run', registers })
+  const peak = new Gauge({ name: `${P}redis_memory_peak_bytes`, help: 'Redis used_memory_peak summed over masters, from the last statistics run', registers })
+  const max = new Gauge({ name: `${P}redis_memory_max_bytes`, help: 'Redis maxmemory summed over masters, from the last statistics run (0 = no limit)', registers })
   const lastRun = new Gauge({ name: `${P}stats_last_run_timestamp_seconds`, help: 'When result statistics were last refreshed (0 = never)', registers })
   lastRun.set(0)
 
   const publish = (s: ResultStats): void => {
-    byState.reset()
-    for (const [state, n] of Object.entries(s.byState)) byState.set({ state: /^[A-Z_]{1,32}$/.test(state) ? state : 'CUSTOM' }, n)
-    for (const b of TTL_BUCKETS) byTtl.set({ bucket: b }, s.byTtl[b])
-    memory.set({ kind: 'used' }, s.memory.usedBytes)
-    memory.set({ kind: 'peak' }, s.memory.peakBytes)
-    memory.set({ kind: 'maxmemory' }, s.memory.maxmemoryBytes)
+    keys.reset()
+    for (const [state, byTtl] of Object.entries(s.byStateTtl)) {
+      const label = /^[A-Z_]{1,32}$/.test(state) ? state : 'CUSTOM'
+      for (const ttl of TTL_BUCKETS) if (byTtl[ttl] > 0) keys.inc({ state: label, ttl }, byTtl[ttl])
+    }
+    used.set(s.memory.usedBytes)
+    peak.set(s.memory.peakBytes)
+    max.set(s.memory.maxmemoryBytes)
     lastRun.set(Date.now() / 1000)
   }
 
@@ -40,6 +45,8 @@ export default fp(async (app) => {
   if (ops.statsIntervalSeconds > 0) {
     let timer: NodeJS.Timeout | undefined
     app.addHook('onReady', async () => {
+      // Once right away: dashboards would otherwise stay empty for a whole interval after every rollout.
+      refresh().catch(() => {})
       timer = setInterval(() => { refresh().catch(() => {}) }, ops.statsIntervalSeconds * 1000)
       timer.unref()
     })

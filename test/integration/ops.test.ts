@@ -43,10 +43,10 @@ t.test('statistics: keys by state and TTL via SCAN, exported as metrics off the 
   t.ok(stats.memory.usedBytes > 0)
   t.same(stats.memory.policies, ['noeviction'])
 
-  await eventually(async () => (await app.inject('/metrics')).body, body => /result_gateway_result_keys\{state="SUCCESS"\} 25/.test(body), 'the refreshed statistics in /metrics')
+  await eventually(async () => (await app.inject('/metrics')).body, body => /result_gateway_result_keys\{state="FAILURE",ttl="under_1h"\} 5/.test(body), 'the refreshed statistics in /metrics')
   const body = (await app.inject('/metrics')).body
-  t.match(body, /result_gateway_result_keys_by_ttl\{bucket="none"\} 4/)
-  t.match(body, /result_gateway_redis_memory_bytes\{kind="used"\} [1-9]/)
+  t.match(body, /result_gateway_result_keys\{state="STARTED",ttl="none"\} 3/)
+  t.match(body, /result_gateway_redis_memory_used_bytes [1-9]/)
   t.notMatch(body, /stats_last_run_timestamp_seconds 0\n/, 'a run happened')
 })
 

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { freePort } from '../../src/redis/spawn.js'
 import { runServer } from '../helpers/server.js'
 import { startRedis } from '../helpers/redis-server.js'
+import { until } from '../helpers/until.js'
 
 t.test('a bad configuration exits 1 listing every problem', async t => {
   const srv = runServer(t, { RG_HTTP_PORT: 'x', RG_RESULT_SERIALIZER: 'pickle', RG_REDIS_PASSWORD: 'hunter2-secret' })
@@ -40,11 +41,8 @@ t.test('SIGTERM: waiters get an answer, the password never reaches the logs, exi
   const waits = [1, 2].map(i => fetch(`http://127.0.0.1:${port}/v1/results/sig-${i}/wait?timeoutSeconds=30`, { headers }).then(r => r.json()))
   const probe = new Redis({ port: redis.port, host: '127.0.0.1', password: secret })
   t.teardown(() => probe.quit())
-  for (let i = 0; i < 500; i++) {
-    if ((await probe.pubsub('CHANNELS', '*sig-*') as string[]).length === 2) break
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  t.equal((await probe.pubsub('CHANNELS', '*sig-*') as string[]).length, 2, 'both waiters subscribed')
+  // The harness's deadline (30 s), not 5 s: under a full parallel suite the subscriptions can take longer.
+  await until(async () => (await probe.pubsub('CHANNELS', '*sig-*') as string[]).length === 2, 'both waiters subscribed')
   srv.child.kill('SIGTERM')
   for (const body of await Promise.all(waits)) t.match(body, { interrupted: true, state: 'PENDING' })
   t.equal(await srv.exited, 0)

@@ -1,0 +1,60 @@
+/**
+ * The gateway process as an operator meets it: no duplicate keys in a JSON log line, no orphaned throwaway
+ * Redis after a failed start, pretty logs at a terminal and JSON otherwise. (Split from cli.test.ts so each
+ * file stays within the per-file timeout on a loaded CI box.)
+ */
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import t from 'tap'
+import { freePort, stopProcess } from '../../src/redis/spawn.js'
+import { startRedis } from '../helpers/redis-server.js'
+import { runServer } from '../helpers/server.js'
+
+const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
+
+t.test('JSON log lines carry each key once (no second pid)', async t => {
+  const port = await freePort()
+  const srv = runServer(t, { RG_HTTP_PORT: String(port) })
+  await srv.listening()
+  srv.child.kill('SIGTERM')
+  t.equal(await srv.exited, 0)
+  const lines = srv.output().split('\n').filter(l => l.startsWith('{'))
+  t.ok(lines.some(l => /throwaway redis-server/.test(l)), 'the throwaway Redis line is there')
+  for (const line of lines) {
+    const keys = [...line.matchAll(/"(\w+)":/g)].map(m => m[1])
+    t.same(keys.filter((k, i) => keys.indexOf(k) !== i), [], `no duplicate key: ${line.slice(0, 80)}`)
+    t.doesNotThrow(() => JSON.parse(line))
+  }
+})
+
+t.test('a failed start (port busy) stops the throwaway redis-server', async t => {
+  const busy = createServer()
+  await new Promise<void>(resolve => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => busy.close())
+  const port = (busy.address() as { port: number }).port
+  const srv = runServer(t, { RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'info' })
+  t.equal(await srv.exited, 1)
+  t.match(srv.output(), /EADDRINUSE/)
+  const redisPid = Number(/"redisPid":(\d+)/.exec(srv.output())?.[1])
+  t.ok(redisPid > 0, 'the throwaway Redis had started')
+  let alive = true
+  try { process.kill(redisPid, 0) } catch { alive = false }
+  t.notOk(alive, `redis-server ${redisPid} is gone`)
+})
+
+t.test('pretty logs at a terminal (pino-pretty), JSON otherwise', async t => {
+  const redis = await startRedis(t)
+  const port = await freePort()
+  // python3's pty module gives the gateway a terminal as stdout.
+  const child = spawn('/usr/bin/python3', ['-c', 'import pty, sys; pty.spawn(sys.argv[1:])', process.execPath, '--import', 'tsx', SERVER], {
+    env: { PATH: process.env.PATH ?? '', RG_HTTP_PORT: String(port), RG_REDIS_URL: redis.url, RG_AUTH_DISABLED: 'true', RG_SHUTDOWN_DRAIN_SECONDS: '0' },
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+  t.teardown(() => stopProcess(child))
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => { output += c.toString() })
+  for (let i = 0; i < 600 && !/Server listening/.test(output); i++) await new Promise(resolve => setTimeout(resolve, 50))
+  t.match(output, /INFO.*Server listening/, 'pino-pretty format')
+  t.notMatch(output, /"level":30/, 'not JSON')
+  await fetch(`http://127.0.0.1:${port}/healthz`)
+})
