@@ -13,7 +13,7 @@ import health from './plugins/health.js'
 import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
-import problem from './plugins/problem.js'
+import problem, { clientErrorHandler, frameworkErrors } from './plugins/problem.js'
 import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
 import securityHeaders from './plugins/security-headers.js'
@@ -38,7 +38,10 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     http: { headersTimeout: config.http.headersTimeoutSeconds * 1000 },
     requestIdHeader: 'x-request-id',
     // Clients send task ids in the path; keep router limits generous but bounded.
-    routerOptions: { maxParamLength: 300 }
+    routerOptions: { maxParamLength: 300 },
+    // Errors met before a route or a request exists still answer in the one problem+json model.
+    frameworkErrors,
+    clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Bodies are JSON only: a text/plain body is a 415, not a string that fails validation later.

@@ -26,7 +26,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async () => collectStats(app.redis, { ...scan, maxKeys: ops.scanMaxKeys }))
 
-  app.post('/admin/orphans:sweep', {
+  // `::` is find-my-way's escaped colon: the literal path /admin/orphans:sweep, not a parameter named sweep.
+  app.post('/admin/orphans::sweep', {
     config: { scope: 'admin' },
     schema: {
       tags: ['admin'],
