@@ -59,6 +59,20 @@ export class ResultStore {
     return raw === null ? null : this.viewJson(raw, taskId)
   }
 
+  /**
+   * The stored bytes and the key's remaining TTL in seconds (-1: none) in one round trip (a pipeline on one key,
+   * so one slot in a Cluster), for answers whose caching headers depend on the TTL; null when nothing is stored.
+   */
+  async getRawWithTtl (taskId: string): Promise<{ raw: Buffer, ttlSeconds: number } | null> {
+    const key = this.key(taskId)
+    const replies = await this.redis.pipeline().getBuffer(key).ttl(key).exec()
+    for (const [err] of replies ?? []) if (err !== null) throw err
+    const raw = replies?.[0]?.[1] as Buffer | null | undefined
+    if (raw === null || raw === undefined) return null
+    this.observer.payload('read', raw.length)
+    return { raw, ttlSeconds: Number(replies?.[1]?.[1] ?? -1) }
+  }
+
   /** Stored values of many tasks in one round trip (MGET); null where nothing is stored. */
   async getRawMany (taskIds: string[]): Promise<Array<Buffer | null>> {
     const raws = await mgetBuffers(this.redis, taskIds.map(id => this.key(id)))
@@ -68,14 +82,20 @@ export class ResultStore {
 
   /** Stored bytes → the serialized view (JSON text); throws DecodeError like decodeView. */
   viewJson (raw: Buffer, taskId: string): string {
+    return this.viewJsonState(raw, taskId).body
+  }
+
+  /** viewJson, with the state it found (readiness decides how long the answer may be cached). */
+  viewJsonState (raw: Buffer, taskId: string): { body: string, state: string } {
     if (raw[0] === 0x7b) {
       const fast = fastJsonView(raw, taskId)
       if (fast !== null) {
         this.observer.fetched(fast.state)
-        return fast.body
+        return fast
       }
     }
-    return JSON.stringify(this.decodeView(raw, taskId))
+    const view = this.decodeView(raw, taskId)
+    return { body: JSON.stringify(view), state: view.state }
   }
 
   /** Stored or published bytes → view; counts decode errors by the format that failed. */

@@ -22,13 +22,23 @@ export default fp(async (fastify) => {
   app.decorate('lifecycle', { draining: false })
   app.get('/healthz', {
     config: { exemptFromLoadShedding: true, public: true },
-    schema: { tags: ['probes'], summary: 'Liveness: the process is alive', security: [], response: { 200: StatusSchema } }
+    schema: {
+      tags: ['probes'],
+      operationId: 'getLiveness',
+      summary: 'Liveness: the process is alive',
+      description: 'Answers while the event loop runs; never checks Redis, so a Redis outage does not restart pods.',
+      security: [],
+      response: { 200: StatusSchema }
+    }
   }, async () => ({ status: 'ok' as const }))
   app.get('/readyz', {
     config: { exemptFromLoadShedding: true, public: true },
     schema: {
       tags: ['probes'],
-      summary: 'Readiness: the Redis master answers PING (cluster: cluster_state:ok) and the gateway is not shutting down',
+      operationId: 'getReadiness',
+      summary: 'Readiness: Redis answers and the gateway is not shutting down',
+      description: 'The Redis master answers PING within the command timeout (cluster: cluster_state:ok) and the ' +
+        'gateway is not draining after SIGTERM; otherwise 503.',
       security: [],
       response: { 200: StatusSchema, 503: problemResponse }
     }
