@@ -20,7 +20,8 @@ export default fp(async (app) => {
         version: API_VERSION,
         description: 'HTTP front door to Celery task results kept in Redis. Errors are application/problem+json (RFC 9457). ' +
           'Operation ids are stable within /v1 (see the README\'s "API stability").',
-        contact: { name: 'result-gateway maintainers', url: 'https://github.com/result-gateway/result-gateway/issues' },
+        // Who answers for the API; no public address is promised here, so none is invented.
+        contact: { name: 'result-gateway maintainers' },
         license: { name: 'MIT', identifier: 'MIT' }
       },
       // Where the gateway listens by default (RG_HTTP_HOST:RG_HTTP_PORT); clients pass their own base URL.
