@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Fetch a result as language-neutral JSON
-         * @description Reads celery-task-meta-<taskId>. A task with nothing stored answers 404 (result-not-found), where Celery would say PENDING; a stored PENDING answers 200. ETag: a digest of the stored value (If-None-Match → 304). Cache-Control: `private, max-age=N` for a ready result (N at most the key's TTL and 300), `no-store` otherwise.
+         * @description Reads celery-task-meta-<taskId>. A task with nothing stored answers 404 (result-not-found), where Celery would say PENDING; a stored PENDING answers 200. ETag: a digest of the stored value; send it back in If-None-Match to get 304 while it is current. Cache-Control: `private, max-age=N` for a ready result (N at most the key's TTL and 300), `no-store` otherwise.
          */
         get: operations["getResult"];
         /**
@@ -624,10 +624,7 @@ export interface operations {
     getResult: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description ETags of copies the client holds; a match answers 304 */
-                "if-none-match"?: string;
-            };
+            header?: never;
             path: {
                 taskId: components["schemas"]["TaskId"];
             };
@@ -644,7 +641,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResultView"];
                 };
             };
-            /** @description Not modified: the ETag in If-None-Match is current (no body) */
+            /** @description Not modified: the ETag sent in If-None-Match is current (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;
@@ -912,10 +909,7 @@ export interface operations {
     getRawResult: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description ETags of copies the client holds; a match answers 304 */
-                "if-none-match"?: string;
-            };
+            header?: never;
             path: {
                 taskId: components["schemas"]["TaskId"];
             };
@@ -935,7 +929,7 @@ export interface operations {
                     "application/msgpack": string;
                 };
             };
-            /** @description Not modified: the ETag in If-None-Match is current (no body) */
+            /** @description Not modified: the ETag sent in If-None-Match is current (no body) */
             304: {
                 headers: {
                     [name: string]: unknown;

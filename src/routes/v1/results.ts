@@ -56,11 +56,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   // Every read of a stored result can meet a value it cannot decode (422).
   const readErrors = problems(400, 404, 422, ...V1_STATUSES)
   // Reads of a stored result are conditional: ETag, If-None-Match → 304, Cache-Control (see conditional.ts).
+  // If-None-Match is described, not declared as a header schema: validating headers cost a fifth of the fetch
+  // path's CPU in bench/conditional.ts, for a header that is only ever compared.
   const conditional = {
-    headers: Type.Object({
-      'if-none-match': Type.Optional(Type.String({ maxLength: 1024, description: 'ETags of copies the client holds; a match answers 304' }))
-    }),
-    notModified: { 304: { description: 'Not modified: the ETag in If-None-Match is current (no body)', type: 'null' } }
+    notModified: { 304: { description: 'Not modified: the ETag sent in If-None-Match is current (no body)', type: 'null' } }
   }
 
   app.get('/results/:taskId', {
@@ -71,10 +70,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Fetch a result as language-neutral JSON',
       description: 'Reads celery-task-meta-<taskId>. A task with nothing stored answers 404 ' +
         '(result-not-found), where Celery would say PENDING; a stored PENDING answers 200. ETag: a digest of the ' +
-        'stored value (If-None-Match → 304). Cache-Control: `private, max-age=N` for a ready result (N at most the ' +
+        'stored value; send it back in If-None-Match to get 304 while it is current. Cache-Control: `private, max-age=N` for a ready result (N at most the ' +
         'key\'s TTL and 300), `no-store` otherwise.',
       params: TaskIdParamsSchema,
-      headers: conditional.headers,
       response: { 200: ref(ResultViewSchema), ...conditional.notModified, ...readErrors }
     }
   }, async (req, reply) => {
@@ -97,7 +95,6 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'The exact bytes Celery stored: application/json or application/msgpack. Pickle and yaml ' +
         'values are refused (422), never returned. ETag and Cache-Control as for the view (the tags differ).',
       params: TaskIdParamsSchema,
-      headers: conditional.headers,
       response: {
         200: {
           description: 'The stored document',
