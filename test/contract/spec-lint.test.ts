@@ -16,10 +16,13 @@ const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const bin = (name: string) => `${root}node_modules/.bin/${name}`
 
+/** Tests reach only loopback: Redocly's telemetry and update check stay off. */
+const QUIET = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_UPDATE_NOTIFIER: '1' }
+
 /** Runs a linter that may exit non-zero on findings; its stdout is the report either way. */
 async function lint (cmd: string, args: string[]): Promise<string> {
   try {
-    return (await run(cmd, args, { cwd: root, maxBuffer: 16 << 20 })).stdout
+    return (await run(cmd, args, { cwd: root, maxBuffer: 16 << 20, env: QUIET })).stdout
   } catch (err) {
     const out = (err as { stdout?: string }).stdout
     if (typeof out === 'string' && out.length > 0) return out
