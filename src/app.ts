@@ -3,7 +3,7 @@
  * error model → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
-import Fastify, { type FastifyReply, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
@@ -15,10 +15,10 @@ import jsonBody from './plugins/json-body.js'
 import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
-import problem from './plugins/problem.js'
+import problem, { clientErrorHandler, frameworkErrors } from './plugins/problem.js'
 import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
-import requestIdPlugin, { clientErrorHandler, requestId } from './plugins/request-id.js'
+import requestIdPlugin, { requestId } from './plugins/request-id.js'
 import securityHeaders from './plugins/security-headers.js'
 import batchV1 from './routes/v1/batch.js'
 import eventsV1 from './routes/v1/events.js'
@@ -58,15 +58,12 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     // X-Request-Id is read by genReqId, which bounds it (plugins/request-id.ts); Fastify's own reading takes any value.
     requestIdHeader: false,
     genReqId: requestId,
-    // Errors Fastify meets before routing (a bad URL encoding) skip the hooks that echo the request id; they are
-    // handed to the error handler with the id set here. (#16's framework-error work may refine this.)
-    frameworkErrors: (error, req, reply) => {
-      reply.header('x-request-id', req.id)
-      ;(reply as FastifyReply).send(error)
-    },
-    clientErrorHandler,
     // Clients send task ids in the path; keep router limits generous but bounded.
-    routerOptions: { maxParamLength: 300 }
+    routerOptions: { maxParamLength: 300 },
+    // Errors met before a route or a request exists still answer in the one problem+json model, with the
+    // X-Request-Id every answer carries.
+    frameworkErrors,
+    clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Bodies are JSON only: a text/plain body is a 415, not a string that fails validation later.

@@ -12,10 +12,13 @@ export const PROBLEM_TYPES = {
   RG_RESULT_NOT_FOUND: { slug: 'result-not-found', title: 'Result not found', status: 404 },
   RG_GROUP_NOT_FOUND: { slug: 'group-not-found', title: 'Group not found', status: 404 },
   RG_ROUTE_NOT_FOUND: { slug: 'route-not-found', title: 'Route not found', status: 404 },
+  RG_METHOD_NOT_ALLOWED: { slug: 'method-not-allowed', title: 'Method not allowed', status: 405 },
+  RG_REQUEST_TIMEOUT: { slug: 'request-timeout', title: 'Request timeout', status: 408 },
   RG_RESULT_FINAL: { slug: 'result-final', title: 'Result already final', status: 409 },
   RG_PAYLOAD_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload too large', status: 413 },
   RG_UNSUPPORTED_MEDIA_TYPE: { slug: 'unsupported-media-type', title: 'Unsupported media type', status: 415 },
   RG_RATE_LIMITED: { slug: 'rate-limited', title: 'Too many requests', status: 429 },
+  RG_HEADERS_TOO_LARGE: { slug: 'headers-too-large', title: 'Request headers too large', status: 431 },
   RG_UNSUPPORTED_SERIALIZER: { slug: 'unsupported-serializer', title: 'Unsupported serializer', status: 422 },
   RG_UNDECODABLE_RESULT: { slug: 'undecodable-result', title: 'Stored result cannot be decoded', status: 422 },
   RG_REDIS_UNAVAILABLE: { slug: 'redis-unavailable', title: 'Redis unavailable', status: 503 },
@@ -35,6 +38,8 @@ export const GroupNotFound = createError<[string]>(
   'RG_GROUP_NOT_FOUND', 'No saved group and no chord counters for group %s (GroupResult.save() stores a group)', 404)
 export const RouteNotFound = createError<[string, string]>(
   'RG_ROUTE_NOT_FOUND', 'No route for %s %s', 404)
+export const MethodNotAllowed = createError<[string, string, string]>(
+  'RG_METHOD_NOT_ALLOWED', '%s is not allowed on %s; allowed: %s', 405)
 export const ResultFinal = createError<[string]>(
   'RG_RESULT_FINAL', 'Task %s already has a SUCCESS result; Celery never overwrites it, so neither does the gateway', 409)
 export const UnsupportedSerializer = createError<[string, string]>(

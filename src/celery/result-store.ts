@@ -87,9 +87,10 @@ export class ResultStore {
    * The stored bytes, untouched, once they are known to be a Celery document a client can parse: a JSON
    * document must be valid JSON (grammar and UTF-8) with a string "status"; anything else throws DecodeError.
    */
-  async getVerified (taskId: string): Promise<{ raw: Buffer, format: Serializer } | null> {
-    const raw = await this.getStored(taskId)
-    if (raw === null) return null
+  async getVerified (taskId: string): Promise<{ raw: Buffer, format: Serializer, ttlSeconds: number } | null> {
+    const found = await this.getStoredWithTtl(taskId)
+    if (found === null) return null
+    const raw = found.stored
     const format = detectFormat(raw)
     if (format !== 'json' && format !== 'msgpack') {
       // Pickle and yaml are named, never parsed; anything else (compressed values included: they are served
@@ -103,7 +104,7 @@ export class ResultStore {
     // keys) to the full decoder, which also judges msgpack.
     const status = format === 'json' ? jsonMembers(raw)?.get('status') : undefined
     if (status === undefined || raw[status[0]] !== 0x22) this.decodeView(raw, taskId)
-    return { raw, format }
+    return { raw, format, ttlSeconds: found.ttlSeconds }
   }
 
   /** The view, or null when nothing is stored. Throws DecodeError for pickle/yaml/garbage. */
@@ -142,16 +143,43 @@ export class ResultStore {
     return await Promise.all(raws.map(raw => raw instanceof Buffer ? inflateStored(raw, this.options.maxInflatedBytes) : raw))
   }
 
+  /**
+   * The stored bytes, untouched, and the key's remaining TTL in seconds (-1: none), for answers whose caching
+   * headers depend on the TTL; null when nothing is stored. Two commands issued together ride the data
+   * connection's auto-pipelining into one write with everyone else's: an explicit pipeline() would be a write
+   * of its own per request and halved fetch throughput in bench/conditional.ts.
+   */
+  async getStoredWithTtl (taskId: string): Promise<{ stored: Buffer, ttlSeconds: number } | null> {
+    const key = this.key(taskId)
+    const [stored, ttl] = await documentRead(this.call(() => Promise.all([this.redis.getBuffer(key), this.redis.ttl(key)]), true))
+    if (stored === null) return null
+    this.observer.payload('read', stored.length)
+    return { stored, ttlSeconds: ttl }
+  }
+
+  /** getStoredWithTtl with compressed values inflated (off the event loop, capped), as getRaw. */
+  async getRawWithTtl (taskId: string): Promise<{ raw: Buffer, ttlSeconds: number } | null> {
+    const found = await this.getStoredWithTtl(taskId)
+    if (found === null) return null
+    return { raw: await inflateStored(found.stored, this.options.maxInflatedBytes), ttlSeconds: found.ttlSeconds }
+  }
+
   /** Stored bytes → the serialized view (JSON text); throws DecodeError like decodeView. */
   viewJson (raw: Buffer, taskId: string): string {
+    return this.viewJsonState(raw, taskId).body
+  }
+
+  /** viewJson, with the state it found (readiness decides how long the answer may be cached). */
+  viewJsonState (raw: Buffer, taskId: string): { body: string, state: string } {
     if (raw[0] === 0x7b) {
       const fast = fastJsonView(raw, taskId)
       if (fast !== null) {
         this.observer.fetched(fast.state)
-        return fast.body
+        return fast
       }
     }
-    return JSON.stringify(this.decodeView(raw, taskId))
+    const view = this.decodeView(raw, taskId)
+    return { body: JSON.stringify(view), state: view.state }
   }
 
   /** Stored or published bytes → view; counts decode errors by the format that failed. */

@@ -30,13 +30,23 @@ export default fp(async (fastify) => {
   })
   app.get('/healthz', {
     config: { exemptFromLoadShedding: true, public: true },
-    schema: { tags: ['probes'], summary: 'Liveness: the process is alive', security: [], response: { 200: StatusSchema } }
+    schema: {
+      tags: ['probes'],
+      operationId: 'getLiveness',
+      summary: 'Liveness: the process is alive',
+      description: 'Answers while the event loop runs; never checks Redis, so a Redis outage does not restart pods.',
+      security: [],
+      response: { 200: StatusSchema }
+    }
   }, async () => ({ status: 'ok' as const }))
   app.get('/readyz', {
     config: { exemptFromLoadShedding: true, public: true },
     schema: {
       tags: ['probes'],
-      summary: 'Readiness: the Redis master answers PING (cluster: cluster_state:ok), the gateway is not shutting down and not shedding load',
+      operationId: 'getReadiness',
+      summary: 'Readiness: Redis answers, the gateway is not shutting down and not shedding load',
+      description: 'The Redis master answers PING within the command timeout (cluster: cluster_state:ok), the ' +
+        'gateway is not draining after SIGTERM and not shedding load (the same verdict API requests get); otherwise 503.',
       security: [],
       response: { 200: StatusSchema, 503: problemResponse }
     }

@@ -18,8 +18,14 @@ export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
       info: {
         title: 'result-gateway',
         version: API_VERSION,
-        description: 'HTTP front door to Celery task results kept in Redis. Errors are application/problem+json (RFC 9457).'
+        description: 'HTTP front door to Celery task results kept in Redis. Errors are application/problem+json (RFC 9457). ' +
+          'Operation ids are stable within /v1 (see the README\'s "API stability").',
+        // Who answers for the API; no public address is promised here, so none is invented.
+        contact: { name: 'result-gateway maintainers' },
+        license: { name: 'MIT', identifier: 'MIT' }
       },
+      // Where the gateway listens by default (RG_HTTP_HOST:RG_HTTP_PORT); clients pass their own base URL.
+      servers: [{ url: 'http://127.0.0.1:8080', description: 'A local gateway with the default RG_HTTP_HOST and RG_HTTP_PORT' }],
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token from RG_AUTH_TOKENS' } }
       },
@@ -27,7 +33,8 @@ export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
       tags: [
         { name: 'results', description: 'Store, fetch, wait for, expire and forget Celery task results' },
         { name: 'groups', description: 'Progress of Celery groups and chords' },
-        { name: 'probes', description: 'Kubernetes liveness and readiness' }
+        { name: 'probes', description: 'Kubernetes liveness and readiness' },
+        { name: 'admin', description: 'Operator endpoints: statistics, the orphan sweep and the doctor (admin scope)' }
       ]
     },
     refResolver: {

@@ -5,8 +5,7 @@
  * X-Request-Id, and problem bodies carry it as `instance`.
  */
 import { randomUUID } from 'node:crypto'
-import { STATUS_CODES, type IncomingMessage } from 'node:http'
-import type { Socket } from 'node:net'
+import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 
 const SAFE_ID = /^[A-Za-z0-9._:/=+-]{1,128}$/
@@ -15,24 +14,6 @@ const SAFE_ID = /^[A-Za-z0-9._:/=+-]{1,128}$/
 export function requestId (req: IncomingMessage): string {
   const given = req.headers['x-request-id']
   return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID()
-}
-
-/**
- * Fastify's clientErrorHandler (requests Node could not parse: a malformed header line, headers too large or
- * too slow): the same answers as Fastify's default handler, plus an X-Request-Id like every other answer.
- * There is no request to take an id from, so it is always a fresh one. (#16 may turn the body into a problem.)
- */
-export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return
-  const [status, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-    ? [408, 'Client Timeout']
-    : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Exceeded maximum allowed HTTP header size'] : [400, 'Client Error']
-  const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status })
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Content-Type: application/json\r\nX-Request-Id: ${randomUUID()}\r\n\r\n${body}`)
-  }
-  socket.destroy(err)
 }
 
 export default fp(async (app) => {

@@ -8,7 +8,11 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
  */
 export const TaskIdSchema = Type.String({
   $id: 'TaskId',
-  pattern: '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._:@+-]{0,254}$',
+  // "No `..`" without a look-ahead (RE2 engines such as Go's regexp refuse `(?!`): every dot is followed by a
+  // non-dot character, except one dot at the very end. The length bound moves to maxLength for the same reason.
+  pattern: '^[A-Za-z0-9](?:[A-Za-z0-9_:@+-]|\\.[A-Za-z0-9_:@+-])*\\.?$',
+  minLength: 1,
+  maxLength: 255,
   description: 'Celery task id (a UUID for ids Celery generates). Letters, digits and ._:@+- only; ' +
     'starts with a letter or digit; no "..", at most 255 characters.',
   examples: ['d06bfa71-85ad-4e6b-beba-6a62b483c6c0']

@@ -20,7 +20,8 @@ export const ResultStatsSchema = Type.Object({
 }, { $id: 'ResultStats' })
 
 export const SweepRequestSchema = Type.Object({
-  apply: Type.Optional(Type.Boolean({ default: false, description: 'false (default): report only; true: give each orphan RG_RESULT_TTL_SECONDS (EXPIRE NX), never delete' })),
+  // No `default` keyword: generators (openapi-typescript) make a defaulted field required, and `{}` is a valid dry run.
+  apply: Type.Optional(Type.Boolean({ description: 'false (default): report only; true: give each orphan RG_RESULT_TTL_SECONDS (EXPIRE NX), never delete' })),
   cursor: Type.Optional(Type.String({ pattern: '^\\d{1,4}:\\d{1,20}$', description: 'Resume where a previous sweep stopped' })),
   maxKeys: Type.Optional(Type.Integer({ minimum: 1, description: 'Stop after about this many keys (at most RG_SCAN_MAX_KEYS)' }))
 }, { $id: 'SweepRequest', additionalProperties: false })

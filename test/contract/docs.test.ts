@@ -25,6 +25,33 @@ t.test('the README documents every variable and every error code', async t => {
   }
 })
 
+t.test('the error table lists every code the gateway can send, and nothing else', async t => {
+  const readme = read('README.md')
+  const section = readme.slice(readme.indexOf('## Errors'), readme.indexOf('## Metrics'))
+  const listed = [...section.matchAll(/^\| \d{3} \| `(RG_[A-Z_]+)` \|/gm)].map(m => m[1])
+  t.same([...listed].sort(), Object.keys(PROBLEM_TYPES).sort(), 'table rows = PROBLEM_TYPES')
+  // Every error declared with createError in src/ has a row in PROBLEM_TYPES (so it has one in the table).
+  const { execFileSync } = await import('node:child_process')
+  const files = execFileSync('grep', ['-rl', 'createError', 'src'], { cwd: new URL('.', root), encoding: 'utf8' }).trim().split('\n')
+  for (const file of files) {
+    for (const m of read(file).matchAll(/createError(?:<[^>]*>)?\(\s*'([A-Z_]+)'/g)) {
+      t.ok(m[1] !== undefined && m[1] in PROBLEM_TYPES, `${m[1] ?? '?'} (${file}) is in PROBLEM_TYPES`)
+    }
+  }
+})
+
+t.test('the README documents every operationId, and LICENSE matches package.json', async t => {
+  const readme = read('README.md')
+  const spec = read('openapi.yaml')
+  const ids = [...spec.matchAll(/^ {6}operationId: (\w+)$/gm)].map(m => m[1])
+  t.equal(ids.length, 16)
+  for (const id of ids) t.match(readme, `| \`${id ?? ''}\` |`, String(id))
+  const pkg = JSON.parse(read('package.json')) as { license: string }
+  t.equal(pkg.license, 'MIT')
+  t.match(read('LICENSE'), /^MIT License\n/)
+  t.match(read('CHANGELOG.md'), /^# Changelog\n[\s\S]*## \[Unreleased\]/)
+})
+
 t.test('the README lists every result_gateway_* metric with its type', async t => {
   const readme = read('README.md')
   const app = await buildApp(loadConfig({ RG_REDIS_URL: 'redis://127.0.0.1:6379/0', RG_LOG_LEVEL: 'silent', RG_AUTH_DISABLED: 'true' }))

@@ -19,8 +19,10 @@ t.test('hostile ids never become keys', async t => {
 })
 
 t.test('the route schema pattern and keys.ts agree', async t => {
-  const re = new RegExp(TaskIdSchema.pattern ?? '')
-  for (const id of ['abc', 'a..b', '*', 'x'.repeat(255), 'x'.repeat(256), 'a:b', ' a']) {
-    t.equal(re.test(id), isValidId(id), JSON.stringify(id))
+  // The schema is pattern + maxLength (the length bound is not in the pattern, which stays RE2-compatible).
+  const re = new RegExp(TaskIdSchema.pattern ?? '', 'u')
+  const schemaAccepts = (id: string) => re.test(id) && id.length <= (TaskIdSchema.maxLength ?? Infinity)
+  for (const id of ['abc', 'a..b', '*', 'x'.repeat(255), 'x'.repeat(256), 'a:b', ' a', 'a.', '.a', 'a.b.c']) {
+    t.equal(schemaAccepts(id), isValidId(id), JSON.stringify(id))
   }
 })

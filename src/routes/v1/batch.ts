@@ -7,7 +7,7 @@ import { DecodeError } from '../../celery/codec.js'
 import { waitForMany } from '../../celery/wait-result.js'
 import { InvalidRequest, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
 import { ref } from '../../schemas/common.js'
-import { problemResponse as problem } from '../../schemas/problem.js'
+import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
 import {
   BatchGetRequestSchema, BatchGetResponseSchema, BatchWaitRequestSchema, BatchWaitResponseSchema
 } from '../../schemas/result.js'
@@ -38,11 +38,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     config: { scope: 'read' },
     schema: {
       tags: ['results'],
+      operationId: 'batchGetResults',
       summary: 'Fetch many results in one request',
       description: 'One entry per id, in request order: found=false where nothing is stored, error set where ' +
         'the stored value cannot be read (pickle, yaml, garbage); the rest of the batch is unaffected.',
       body: ref(BatchGetRequestSchema),
-      response: { 200: ref(BatchGetResponseSchema), 400: problem, 401: problem, 403: problem, 413: problem, 415: problem, 503: problem }
+      response: { 200: ref(BatchGetResponseSchema), ...problems(400, ...BODY_STATUSES, 422, ...V1_STATUSES) }
     }
   }, async (req, reply) => {
     const results = app.storeFor(req)
@@ -74,11 +75,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     config: { scope: 'read' },
     schema: {
       tags: ['results'],
+      operationId: 'batchWaitResults',
       summary: 'Wait for many results: all of them (default) or any one',
       description: 'Long-polls every id over the shared subscriber; answers when all (or any) are ready or ' +
         'when timeoutSeconds elapses, with every id\'s current state.',
       body: ref(BatchWaitRequestSchema),
-      response: { 200: ref(BatchWaitResponseSchema), 400: problem, 401: problem, 403: problem, 413: problem, 415: problem, 422: problem, 503: problem }
+      response: { 200: ref(BatchWaitResponseSchema), ...problems(400, ...BODY_STATUSES, 422, ...V1_STATUSES) }
     }
   }, async (req, reply) => {
     const results = app.storeFor(req)

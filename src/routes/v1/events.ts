@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox'
 import { TooManyWaiters } from '../../errors.js'
 import { serializeError } from '../../redis/errors.js'
 import { TaskIdParamsSchema } from '../../schemas/common.js'
-import { problemResponse as problem } from '../../schemas/problem.js'
+import { problems, V1_STATUSES } from '../../schemas/problem.js'
 import type { ResultView } from '../../schemas/result.js'
 import { clientGone, decoded } from './shared.js'
 
@@ -28,6 +28,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     config: { scope: 'read' },
     schema: {
       tags: ['results'],
+      operationId: 'streamResultEvents',
       summary: 'Stream state changes as Server-Sent Events',
       description: 'Events: `state` (data: the ResultView, or null while nothing is stored; id: a digest of the ' +
         'stored document) for the current state and every change, then `end` (data: {"reason": "ready" | ' +
@@ -38,11 +39,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 64 })) }),
       response: {
         200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-        400: problem,
-        401: problem,
-        403: problem,
-        422: problem,
-        503: problem
+        ...problems(400, 422, ...V1_STATUSES)
       }
     }
   }, async (req, reply) => {

@@ -6,7 +6,7 @@ import { waitForMany } from '../../celery/wait-result.js'
 import { GroupNotFound, TooManyWaiters } from '../../errors.js'
 import { ref, TaskIdSchema } from '../../schemas/common.js'
 import { GroupViewSchema, GroupWaitResponseSchema } from '../../schemas/group.js'
-import { problemResponse as problem } from '../../schemas/problem.js'
+import { problems, V1_STATUSES } from '../../schemas/problem.js'
 import { WaitQuerySchema } from '../../schemas/result.js'
 import { clientGone, decoded } from './shared.js'
 
@@ -14,12 +14,13 @@ const ParamsSchema = Type.Object({ groupId: ref(TaskIdSchema) })
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { wait } = app.settings
-  const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 422: problem, 503: problem }
+  const errors = problems(400, 404, 422, ...V1_STATUSES)
 
   app.get('/groups/:groupId', {
     config: { scope: 'read' },
     schema: {
       tags: ['groups'],
+      operationId: 'getGroup',
       summary: 'Progress of a group or chord',
       description: 'Reads celery-taskset-meta-<groupId> (written by GroupResult.save()) and each child\'s ' +
         'state, plus Celery\'s chord counters while a chord runs. 404 when neither exists.',
@@ -39,7 +40,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     config: { scope: 'read' },
     schema: {
       tags: ['groups'],
+      operationId: 'waitForGroup',
       summary: 'Wait until every child of a saved group is ready',
+      description: 'Long-polls every child of celery-taskset-meta-<groupId> until all are ready or timeoutSeconds ' +
+        'elapses (timedOut=true). 404 when no group is saved under the id.',
       params: ParamsSchema,
       querystring: WaitQuerySchema,
       response: { 200: ref(GroupWaitResponseSchema), ...errors }

@@ -7,8 +7,10 @@ import { Type } from '@sinclair/typebox'
 import { waitForResult } from '../../celery/wait-result.js'
 import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters } from '../../errors.js'
 import { clientGone, decoded } from './shared.js'
+import { cacheControl, etagOf, notModified } from './conditional.js'
+import { READY_STATES } from '../../celery/meta.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
-import { problemResponse as problem } from '../../schemas/problem.js'
+import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
 import {
   ExpireRequestSchema, ExpireResponseSchema, ResultViewSchema, StoreRequestSchema, StoreResponseSchema,
   StoreQuerySchema, WaitQuerySchema, WaitResponseSchema, type StoreRequest
@@ -28,22 +30,35 @@ function checkStoreBody (body: StoreRequest): void {
 const RAW_TYPES = { json: 'application/json', msgpack: 'application/msgpack' } as const
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 422: problem, 503: problem }
+  // Every read of a stored result can meet a value it cannot decode (422).
+  const readErrors = problems(400, 404, 422, ...V1_STATUSES)
+  // Reads of a stored result are conditional: ETag, If-None-Match → 304, Cache-Control (see conditional.ts).
+  // If-None-Match is described, not declared as a header schema: validating headers cost a fifth of the fetch
+  // path's CPU in bench/conditional.ts, for a header that is only ever compared.
+  const conditional = {
+    notModified: { 304: { description: 'Not modified: the ETag sent in If-None-Match is current (no body)', type: 'null' } }
+  }
 
   app.get('/results/:taskId', {
     config: { scope: 'read' },
     schema: {
       tags: ['results'],
+      operationId: 'getResult',
       summary: 'Fetch a result as language-neutral JSON',
       description: 'Reads celery-task-meta-<taskId>. A task with nothing stored answers 404 ' +
-        '(result-not-found), where Celery would say PENDING; a stored PENDING answers 200.',
+        '(result-not-found), where Celery would say PENDING; a stored PENDING answers 200. ETag: a digest of the ' +
+        'stored value; send it back in If-None-Match to get 304 while it is current. Cache-Control: `private, max-age=N` for a ready result (N at most the ' +
+        'key\'s TTL and 300), `no-store` otherwise.',
       params: TaskIdParamsSchema,
-      response: { 200: ref(ResultViewSchema), ...errors }
+      response: { 200: ref(ResultViewSchema), ...conditional.notModified, ...readErrors }
     }
   }, async (req, reply) => {
     const results = app.storeFor(req)
-    const body = await decoded(req.params.taskId, () => results.fetchJson(req.params.taskId))
-    if (body === null) throw new ResultNotFound(req.params.taskId)
+    const { taskId } = req.params
+    const stored = await decoded(taskId, () => results.getRawWithTtl(taskId))
+    if (stored === null) throw new ResultNotFound(taskId)
+    const { body, state } = await decoded(taskId, async () => results.viewJsonState(stored.raw, taskId))
+    if (notModified(req, reply, etagOf(stored.raw, 'view'), cacheControl(READY_STATES.has(state), stored.ttlSeconds))) return reply
     // Already serialized (the result's JSON text is sliced out, not re-encoded): sent as is.
     return reply.type('application/json; charset=utf-8').send(body)
   })
@@ -52,10 +67,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     config: { scope: 'read' },
     schema: {
       tags: ['results'],
+      operationId: 'getRawResult',
       summary: 'Fetch the stored Celery document untouched',
       description: 'The exact bytes Celery stored: application/json or application/msgpack, once they are proved ' +
         'a valid Celery document (invalid JSON or UTF-8 is 422 undecodable-result). Pickle and yaml values are ' +
-        'refused (422), never returned.',
+        'refused (422), never returned. ETag and Cache-Control as for the view (the tags differ).',
       params: TaskIdParamsSchema,
       response: {
         200: {
@@ -65,7 +81,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
             'application/msgpack': { schema: { type: 'string', format: 'binary' } }
           }
         },
-        ...errors
+        ...conditional.notModified,
+        ...readErrors
       }
     }
   }, async (req, reply) => {
@@ -74,20 +91,25 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     // The document is passed through byte for byte, but only once it is proved to be one a parser accepts.
     const stored = await decoded(taskId, () => results.getVerified(taskId))
     if (stored === null) throw new ResultNotFound(taskId)
-    return reply.type(RAW_TYPES[stored.format]).send(stored.raw)
+    const { raw } = stored
+    // Readiness decides the caching headers; the view's state costs one scan here (the hot path is the view).
+    const { state } = await decoded(taskId, async () => results.viewJsonState(raw, taskId))
+    if (notModified(req, reply, etagOf(raw, 'raw'), cacheControl(READY_STATES.has(state), stored.ttlSeconds))) return reply
+    return reply.type(RAW_TYPES[stored.format]).send(raw)
   })
 
   app.get('/results/:taskId/wait', {
     config: { scope: 'read' },
     schema: {
       tags: ['results'],
+      operationId: 'waitForResult',
       summary: 'Wait (long-poll) until the result is ready or the timeout elapses',
       description: 'Answers as soon as the state is SUCCESS, FAILURE or REVOKED (woken by the PUBLISH Celery ' +
         'sends on the key name), or after timeoutSeconds with timedOut=true and the current state. ' +
         'A task with nothing stored is PENDING with result=null.',
       params: TaskIdParamsSchema,
       querystring: WaitQuerySchema,
-      response: { 200: ref(WaitResponseSchema), ...errors }
+      response: { 200: ref(WaitResponseSchema), ...problems(400, 422, ...V1_STATUSES) }
     }
   }, async (req, reply) => {
     const results = app.storeFor(req)
@@ -102,6 +124,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     config: { scope: 'write' },
     schema: {
       tags: ['results'],
+      operationId: 'storeResult',
       summary: 'Store a result in Celery\'s format and publish it',
       description: 'Writes celery-task-meta-<taskId> with the configured serializer and TTL and PUBLISHes it on ' +
         'the key\'s channel, so Celery AsyncResult.get() waiters wake. A stored SUCCESS is final: a later ' +
@@ -109,7 +132,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       params: TaskIdParamsSchema,
       querystring: StoreQuerySchema,
       body: ref(StoreRequestSchema),
-      response: { 200: ref(StoreResponseSchema), 409: problem, 413: problem, 415: problem, ...errors }
+      response: { 200: ref(StoreResponseSchema), ...problems(400, 409, ...BODY_STATUSES, ...V1_STATUSES) }
     }
   }, async (req) => {
     const results = app.storeFor(req)
@@ -129,10 +152,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     config: { scope: 'write' },
     schema: {
       tags: ['results'],
+      operationId: 'setResultTtl',
       summary: 'Set (EXPIRE) or remove (PERSIST, ttlSeconds=null) the expiry of a stored result',
+      description: 'ttlSeconds N sets the expiry (EXPIRE), null removes it (PERSIST). 404 when nothing is stored.',
       params: TaskIdParamsSchema,
       body: ref(ExpireRequestSchema),
-      response: { 200: ref(ExpireResponseSchema), ...errors }
+      response: { 200: ref(ExpireResponseSchema), ...problems(400, 404, ...BODY_STATUSES, ...V1_STATUSES) }
     }
   }, async (req) => {
     const results = app.storeFor(req)
@@ -146,10 +171,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     config: { scope: 'write' },
     schema: {
       tags: ['results'],
+      operationId: 'forgetResult',
       summary: 'Forget a result (Celery\'s AsyncResult.forget())',
       description: 'Deletes the stored result. Idempotent: 204 whether or not something was stored.',
       params: TaskIdParamsSchema,
-      response: { 204: Type.Null({ description: 'Deleted, or nothing was stored' }), ...errors }
+      response: { 204: Type.Null({ description: 'Deleted, or nothing was stored' }), ...problems(400, ...V1_STATUSES) }
     }
   }, async (req, reply) => {
     const results = app.storeFor(req)

@@ -1,0 +1,3 @@
+module example.com/result-gateway-client
+
+go 1.19
