@@ -6,7 +6,7 @@ import { mgetBuffers, waitForReplicas, type RedisClient } from '../redis/connect
 import { decodeMeta, DecodeError, serializeMeta, type Serializer, type DetectedFormat } from './codec.js'
 import { taskKey } from './keys.js'
 import { fastJsonView } from './fast-view.js'
-import { toMeta, toView } from './meta.js'
+import { READY_STATES, toMeta, toView } from './meta.js'
 import { noopObserver, type ResultObserver } from './observer.js'
 import type { ResultView, StoreRequest } from '../schemas/result.js'
 
@@ -16,6 +16,9 @@ export interface ResultStoreOptions {
   serializer: Serializer
   observer?: ResultObserver
 }
+
+/** A view already serialized, with the two members a waiter decides on. */
+export interface ViewText { state: string, ready: boolean, body: string }
 
 export type StoreOutcome =
   | { applied: true, ttlSeconds: number | null, published: number, replicas?: { requested: number, acknowledged: number } }
@@ -59,6 +62,12 @@ export class ResultStore {
     return raw === null ? null : this.viewJson(raw, taskId)
   }
 
+  /** Like fetchJson, with the state and readiness a waiter needs. */
+  async fetchText (taskId: string): Promise<ViewText | null> {
+    const raw = await this.getRaw(taskId)
+    return raw === null ? null : this.viewText(raw, taskId)
+  }
+
   /** Stored values of many tasks in one round trip (MGET); null where nothing is stored. */
   async getRawMany (taskIds: string[]): Promise<Array<Buffer | null>> {
     const raws = await mgetBuffers(this.redis, taskIds.map(id => this.key(id)))
@@ -68,14 +77,23 @@ export class ResultStore {
 
   /** Stored bytes → the serialized view (JSON text); throws DecodeError like decodeView. */
   viewJson (raw: Buffer, taskId: string): string {
+    return this.viewText(raw, taskId).body
+  }
+
+  /**
+   * Stored or published bytes → the serialized view and its state, the fetch route's fast path (no parse of
+   * the result) for JSON documents; throws DecodeError like decodeView.
+   */
+  viewText (raw: Buffer, taskId: string): ViewText {
     if (raw[0] === 0x7b) {
       const fast = fastJsonView(raw, taskId)
       if (fast !== null) {
         this.observer.fetched(fast.state)
-        return fast.body
+        return { state: fast.state, ready: READY_STATES.has(fast.state), body: fast.body }
       }
     }
-    return JSON.stringify(this.decodeView(raw, taskId))
+    const view = this.decodeView(raw, taskId)
+    return { state: view.state, ready: view.ready, body: JSON.stringify(view) }
   }
 
   /** Stored or published bytes → view; counts decode errors by the format that failed. */

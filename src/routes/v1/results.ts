@@ -6,9 +6,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { detectFormat } from '../../celery/codec.js'
 import { jsonMembers, RawJson } from '../../celery/json-text.js'
-import { waitForResult } from '../../celery/wait-result.js'
+import { waitForView } from '../../celery/wait-result.js'
 import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
-import { clientGone, decoded } from './shared.js'
+import { answerWritten, clientGone, decoded } from './shared.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
 import { problemResponse as problem } from '../../schemas/problem.js'
 import {
@@ -120,7 +120,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { wait } = app.settings
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
     if (app.waiter.stats.waiters >= wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
-    return await decoded(taskId, () => waitForResult(results, app.waiter, taskId, timeoutMs, clientGone(reply)))
+    const body = await decoded(taskId, () => waitForView(results, app.waiter, taskId, timeoutMs, clientGone(reply), answerWritten(reply)))
+    // Already serialized (the WaitResponse document, the result's JSON text sliced out): sent as is.
+    return reply.type('application/json; charset=utf-8').send(body)
   })
 
   app.put('/results/:taskId', {
