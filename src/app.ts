@@ -9,6 +9,7 @@ import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
+import clusterMetrics from './plugins/cluster-metrics.js'
 import health from './plugins/health.js'
 import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
@@ -57,6 +58,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(openapi)
   await app.register(redis, { config: config.redis })
   await app.register(rateLimit, { perMinute: config.http.rateLimitPerMinute, keyPrefix: config.redis.keyPrefix })
+  // RG_WORKERS > 1: /metrics aggregates every worker's figures (a no-op outside a cluster worker).
+  if (config.workers > 1) await app.register(clusterMetrics)
   await app.register(metrics)
   await app.register(celery, { config })
   await app.register(health)

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, REDACT_PATHS, type Config } from './config.js'
 import { preflight } from './redis/preflight.js'
 import { startRedisServer, type SpawnedRedis } from './redis/spawn.js'
 import { describeTopology } from './redis/topology.js'
+import { followPrimary, isClusterWorker, isPrimaryOfMany, runPrimary } from './workers.js'
 
 async function main (): Promise<void> {
   let config: Config
@@ -21,6 +22,10 @@ async function main (): Promise<void> {
     }
     throw err
   }
+
+  // RG_WORKERS > 1: this process only supervises; each forked worker runs the rest of main() (src/workers.ts).
+  if (isPrimaryOfMany(config.workers)) return runPrimary(config.workers, config.log.level)
+  if (isClusterWorker()) followPrimary()
 
   let devRedis: SpawnedRedis | undefined
   let unreachable: string | undefined

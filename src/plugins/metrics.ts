@@ -99,7 +99,7 @@ export default fp(async (app) => {
     collect () { this.set(app.waiter.stats.channels) }
   })
   const waits = new Counter({ name: `${P}wait_outcomes_total`, help: 'Finished waits, by outcome (ready, timeout, cancelled, interrupted)', labelNames: ['outcome'] as const, registers: [registry] })
-  const wake = new Histogram({ name: `${P}wake_latency_seconds`, help: 'Time from a waking PUBLISH reaching the gateway to the waiter\'s answer', buckets: LATENCY_BUCKETS, registers: [registry] })
+  const wake = new Histogram({ name: `${P}wake_latency_seconds`, help: 'Time from a waking PUBLISH reaching the gateway to the waiter\'s answer written to its socket', buckets: LATENCY_BUCKETS, registers: [registry] })
   const fetched = new Counter({ name: `${P}results_fetched_total`, help: 'Results read and decoded, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
   const stored = new Counter({ name: `${P}results_stored_total`, help: 'Results written, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
   const refused = new Counter({ name: `${P}store_refusals_total`, help: 'Stores refused because a SUCCESS was already stored', registers: [registry] })
