@@ -7,6 +7,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
+import { lazyChildLogger } from './lazy-logger.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
 import clusterMetrics from './plugins/cluster-metrics.js'
@@ -38,6 +39,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     requestTimeout: config.http.requestTimeoutSeconds * 1000,
     http: { headersTimeout: config.http.headersTimeoutSeconds * 1000 },
     requestIdHeader: 'x-request-id',
+    // req.log made on first use: a request that logs nothing at the configured level costs no pino child.
+    childLoggerFactory: lazyChildLogger,
     // Clients send task ids in the path; keep router limits generous but bounded.
     routerOptions: { maxParamLength: 300 }
   }).withTypeProvider<TypeBoxTypeProvider>()
