@@ -40,7 +40,7 @@ try {
       const f = await cannon({ url: `${g.url}/v1/results/ab-4KB`, connections: 50, duration: SECONDS, pid: g.pid })
       const w = await runWakeClient<Wake>(g.url, redis.port, g.pid, WAITERS)
       process.stdout.write(`round ${r + 1} ${name}: fetch view ${Math.round(f.rps)} req/s, ${f.cpuUsPerRequest?.toFixed(0) ?? '—'} µs CPU/req; ` +
-        `wake paced p99 ${w.paced.p99} ms, burst small p50/p99 ${w.burst.p50}/${w.burst.p99} ms, burst ${w.burstBig.docBytes} B p50/p99 ${w.burstBig.p50}/${w.burstBig.p99} ms\n`)
+        `wake paced p99 ${w.paced.p99} ms, burst small p50/p99 ${w.burst.p50}/${w.burst.p99} ms (${w.burst.cpuUsPerWake} µs CPU/wake), burst ${w.burstBig.docBytes} B p50/p99 ${w.burstBig.p50}/${w.burstBig.p99} ms (${w.burstBig.cpuUsPerWake} µs CPU/wake)\n`)
     }
   }
 } finally {

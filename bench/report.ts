@@ -45,10 +45,10 @@ function wake (r: Report): string[] {
   const w = r.wake
   return [
     `Waiting at scale, ${w.waiters} long-poll waiters on one gateway process, ${w.subscriberConnections} Redis subscriber connection(s); all answered: ${String(w.allReady)}. Client in a process of its own (bench/wake-client.ts).`,
-    '', '| Wake latency, PUBLISH → HTTP answer at the client | p50 ms | p99 ms | max ms |', '|---|---:|---:|---:|',
-    `| paced: ${w.paced.size} results one at a time, ${w.waiters} waiters established | ${w.paced.p50} | ${w.paced.p99} | ${w.paced.max} |`,
-    `| burst: ${w.burst.size} small results in one pipeline | ${w.burst.p50} | ${w.burst.p99} | ${w.burst.max} |`,
-    `| burst: ${w.burstBig.size} results of ${w.burstBig.docBytes} B in one pipeline | ${w.burstBig.p50} | ${w.burstBig.p99} | ${w.burstBig.max} |`,
+    '', '| Wake latency, PUBLISH → HTTP answer at the client | p50 ms | p99 ms | max ms | gateway CPU µs per wake-up |', '|---|---:|---:|---:|---:|',
+    `| paced: ${w.paced.size} results one at a time, ${w.waiters} waiters established | ${w.paced.p50} | ${w.paced.p99} | ${w.paced.max} | — |`,
+    `| burst: ${w.burst.size} small results in one pipeline | ${w.burst.p50} | ${w.burst.p99} | ${w.burst.max} | ${w.burst.cpuUsPerWake} |`,
+    `| burst: ${w.burstBig.size} results of ${w.burstBig.docBytes} B in one pipeline | ${w.burstBig.p50} | ${w.burstBig.p99} | ${w.burstBig.max} | ${w.burstBig.cpuUsPerWake} |`,
     '', `Gateway resident memory: ${r.startRssMb} MB just after start, ${r.idleRssMb} MB idle (${r.idleSettleMs / 1000} s after start, no request yet); ${w.rssBeforeMb} MB after the HTTP scenarios, ${w.rssWithWaitersMb} MB with the ${w.waiters} waiters established (${w.rssPerThousandMb} MB per 1,000 idle waiters).`
   ]
 }
