@@ -63,8 +63,9 @@ export function runWakeClient<T> (base: string, redisPort: number, pid: number, 
   })
 }
 
+/** Waits for a process to answer: up to 2 minutes, as a cluster's workers compile their schemas on a loaded machine. */
 export async function waitForHttp (url: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 4800; i++) {
     try {
       await fetch(url)
       return

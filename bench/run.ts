@@ -80,6 +80,10 @@ async function compareBatch (base: string, ids: string[]): Promise<{ batchMs: nu
   return { batchMs: Number((batchMs / 10).toFixed(1)), singlesMs: Number((singlesMs / 10).toFixed(1)) }
 }
 
+/** Everything started is stopped at the end, also when a later start fails (no orphans on a failed run). */
+const stops: Array<() => Promise<void>> = []
+const track = <T extends { stop: () => Promise<void> }>(p: T): T => { stops.unshift(p.stop); return p }
+
 async function main (): Promise<void> {
   const redis = await startRedisServer()
   const client = new Redis(redis.port, '127.0.0.1')
@@ -92,12 +96,13 @@ async function main (): Promise<void> {
   for (const id of batchIds) load.set(`celery-task-meta-${id}`, celeryDoc(id, 200))
   await load.exec()
   const gwEnv = { RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' }
-  const gw = await startGateway(redis.url, gwEnv)
+  stops.push(() => redis.stop())
+  const gw = track(await startGateway(redis.url, gwEnv))
   const gwStarted = Date.now()
-  const webdis = await startWebdis(redis.port)
-  const control = await startControl(redis.port)
+  const webdis = track(await startWebdis(redis.port))
+  const control = track(await startControl(redis.port))
   // The same gateway as two workers (RG_WORKERS=2) on one port: its CPU is the primary's and the workers'.
-  const gw2 = await startGateway(redis.url, { ...gwEnv, RG_WORKERS: '2' })
+  const gw2 = track(await startGateway(redis.url, { ...gwEnv, RG_WORKERS: '2' }))
   const pid = gw.child.pid ?? 0
   const startRss = rssMb(pid)
   const rows: Row[] = []
@@ -190,12 +195,11 @@ async function main (): Promise<void> {
     process.stdout.write(md)
   } finally {
     client.disconnect()
-    await gw.stop()
-    await gw2.stop()
-    await webdis.stop()
-    await control.stop()
-    await redis.stop()
   }
 }
 
-await main()
+try {
+  await main()
+} finally {
+  for (const stop of stops.splice(0)) await stop()
+}
