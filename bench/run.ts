@@ -95,7 +95,8 @@ async function main (): Promise<void> {
   const load = client.pipeline()
   for (const id of batchIds) load.set(`celery-task-meta-${id}`, celeryDoc(id, 200))
   await load.exec()
-  const gwEnv = { RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' }
+  // Waiters wait up to 15 min: establishing 10,000 on a loaded machine took longer than 2 min.
+  const gwEnv = { RG_WAIT_MAX_SECONDS: '900', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' }
   stops.push(() => redis.stop())
   const gw = track(await startGateway(redis.url, gwEnv))
   const gwStarted = Date.now()

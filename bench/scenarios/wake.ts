@@ -38,7 +38,7 @@ export async function wakeLatency (base: string, redis: Redis, pid: number, wait
   const arrivals = new Map<number, () => void>()
   let failed = 0
   const open = (i: number, attempt: number, resolve: (ok: boolean) => void): void => {
-    const req = request(`${base}/v1/results/${run}-${i}/wait?timeoutSeconds=110`, { agent }, res => {
+    const req = request(`${base}/v1/results/${run}-${i}/wait?timeoutSeconds=900`, { agent }, res => {
       let body = ''
       res.on('data', (c: Buffer) => { body += c.toString() })
       res.on('end', () => {
