@@ -58,7 +58,8 @@ t.test('wake latency is observed once the answer is written', async t => {
     t.test(route, async t => {
       const client = stalledRequest(port, head, body)
       t.teardown(() => client.socket.destroy())
-      await until(() => app.waiter.stats.waiters === 1, 'the waiter')
+      // Subscribed, not just registered: a PUBLISH before the SUBSCRIBE would be answered by the first read.
+      await until(async () => (await redis.pubsub('NUMSUB', key(id)) as [string, number])[1] === 1, 'the subscription')
       await publishBig(id)
       // The wait is decided (its listener is gone) but the answer cannot be written while the client reads nothing.
       await until(() => app.waiter.stats.waiters === 0, 'the wake-up')
