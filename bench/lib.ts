@@ -17,6 +17,8 @@ export interface Figures {
   errors: number
   non2xx: number
   cpuSeconds: number | null
+  /** CPU µs the measured process (and its workers) spent per request */
+  cpuUsPerRequest?: number | null
 }
 
 /** utime + stime of a process, in seconds (Linux /proc; clock ticks are 100 Hz on Debian). */
@@ -25,8 +27,45 @@ export function cpuSeconds (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
+/** The pid and its children's pids (the workers of RG_WORKERS > 1), from /proc. */
+export function processTree (pid: number): number[] {
+  let children: number[] = []
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(x => x !== '').map(Number)
+  } catch { /* gone */ }
+  return [pid, ...children.flatMap(processTree)]
+}
+
+/** CPU seconds of a process and all its descendants (utime + stime of each, read now). */
+export function treeCpuSeconds (pid: number): number {
+  return processTree(pid).reduce((sum, p) => {
+    try { return sum + cpuSeconds(p) } catch { return sum }
+  }, 0)
+}
+
+/** Resident memory of a process, in MB. */
+export function rssMb (pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Math.round(Number(m?.[1] ?? 0) / 1024)
+}
+
+/** Runs bench/wake-client.ts in a process of its own; resolves with its figures. */
+export function runWakeClient<T> (base: string, redisPort: number, pid: number, waiters: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./wake-client.ts', import.meta.url).pathname, base, String(redisPort), String(pid), String(waiters)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+    child.once('error', reject)
+    child.once('exit', code => {
+      if (code !== 0) reject(new Error(`wake client exited ${String(code)}`))
+      else resolve(JSON.parse(out) as T)
+    })
+  })
+}
+
+/** Waits for a process to answer: up to 2 minutes, as a cluster's workers compile their schemas on a loaded machine. */
 export async function waitForHttp (url: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 4800; i++) {
     try {
       await fetch(url)
       return
@@ -89,26 +128,33 @@ export interface CannonOptions {
   headers?: Record<string, string>
   connections: number
   duration: number
-  /** pid whose CPU time is measured over the run */
+  /** pid whose CPU time (with its children's: RG_WORKERS) is measured over the run */
   pid?: number
   idReplacement?: boolean
+  /** a fixed number of requests instead of a duration */
+  amount?: number
+  /** a sequence each connection cycles through (overrides method/body/headers) */
+  requests?: Array<{ method: 'GET' | 'PUT' | 'POST', path: string, body?: string, headers?: Record<string, string> }>
 }
 
 export async function cannon (o: CannonOptions): Promise<Figures> {
-  const cpu0 = o.pid === undefined ? null : cpuSeconds(o.pid)
+  const cpu0 = o.pid === undefined ? null : treeCpuSeconds(o.pid)
   const r = await autocannon({
     url: o.url,
     method: o.method ?? 'GET',
     connections: o.connections,
     duration: o.duration,
+    ...(o.amount === undefined ? {} : { amount: o.amount }),
+    ...(o.requests === undefined ? {} : { requests: o.requests }),
     ...(o.body === undefined ? {} : { body: o.body }),
     ...(o.headers === undefined ? {} : { headers: o.headers }),
     ...(o.idReplacement === true ? { idReplacement: true } : {})
   })
-  const cpu = o.pid === undefined || cpu0 === null ? null : cpuSeconds(o.pid) - cpu0
+  const cpu = o.pid === undefined || cpu0 === null ? null : treeCpuSeconds(o.pid) - cpu0
   return {
     requests: r.requests.total,
     rps: r.requests.total / (r.duration || o.duration),
+    cpuUsPerRequest: cpu === null || r.requests.total === 0 ? null : cpu * 1e6 / r.requests.total,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,

@@ -2,14 +2,16 @@
  * npm run bench: one run, one machine, the gateway side by side with its references on the same Redis and
  * the same preloaded keys — redis-benchmark GET (the floor) and webdis GET (an HTTP gateway in C).
  * Writes bench/results/<timestamp>.{json,md}. Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50),
- * BENCH_WAITERS (10000).
+ * BENCH_WAITERS (10000), BENCH_ROUNDS (3), BENCH_SOAK_REQUESTS (2000000; 0 = no soak), BENCH_SOAK_SEGMENTS (10).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { Redis } from 'ioredis'
 import { startRedisServer } from '../src/redis/spawn.js'
-import { cannon, redisBenchmark, startControl, startGateway, startWebdis, type Figures } from './lib.js'
-import { wakeLatency } from './scenarios/wake.js'
+import { cannon, redisBenchmark, rssMb, runWakeClient, startControl, startGateway, startWebdis, type Figures } from './lib.js'
+import { markdown } from './report.js'
+import { soak } from './scenarios/soak.js'
+import type { wakeLatency } from './scenarios/wake.js'
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -17,6 +19,8 @@ const IDLE_SETTLE_MS = 45_000
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const roundSeconds = Math.max(1, Math.round(duration / 2))
 const WARM_UP_SECONDS = 5
+const SOAK_REQUESTS = Number(process.env.BENCH_SOAK_REQUESTS ?? 2_000_000)
+const SOAK_SEGMENTS = Number(process.env.BENCH_SOAK_SEGMENTS ?? 10)
 
 /** A Celery JSON meta document of about `bytes` bytes, written the way Celery 5.2 writes it. */
 function celeryDoc (taskId: string, bytes: number): string {
@@ -30,7 +34,7 @@ function celeryDoc (taskId: string, bytes: number): string {
 }
 
 type CannonTarget = Omit<Parameters<typeof cannon>[0], 'connections' | 'duration'>
-interface Row { scenario: string, figures: Figures, rounds?: number[] }
+type Row = import('./report.js').Row
 
 function median (xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -48,7 +52,8 @@ function combine (runs: Figures[]): Figures {
     p99: median(runs.map(f => f.p99)),
     errors: runs.reduce((a, f) => a + f.errors, 0),
     non2xx: runs.reduce((a, f) => a + f.non2xx, 0),
-    cpuSeconds: cpu
+    cpuSeconds: cpu,
+    cpuUsPerRequest: cpu === null ? null : cpu * 1e6 / runs.reduce((a, f) => a + f.requests, 0)
   }
 }
 
@@ -75,10 +80,9 @@ async function compareBatch (base: string, ids: string[]): Promise<{ batchMs: nu
   return { batchMs: Number((batchMs / 10).toFixed(1)), singlesMs: Number((singlesMs / 10).toFixed(1)) }
 }
 
-function rssMb (pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Math.round(Number(m?.[1] ?? 0) / 1024)
-}
+/** Everything started is stopped at the end, also when a later start fails (no orphans on a failed run). */
+const stops: Array<() => Promise<void>> = []
+const track = <T extends { stop: () => Promise<void> }>(p: T): T => { stops.unshift(p.stop); return p }
 
 async function main (): Promise<void> {
   const redis = await startRedisServer()
@@ -91,10 +95,15 @@ async function main (): Promise<void> {
   const load = client.pipeline()
   for (const id of batchIds) load.set(`celery-task-meta-${id}`, celeryDoc(id, 200))
   await load.exec()
-  const gw = await startGateway(redis.url, { RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' })
+  // Waiters wait up to 15 min: establishing 10,000 on a loaded machine took longer than 2 min.
+  const gwEnv = { RG_WAIT_MAX_SECONDS: '900', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' }
+  stops.push(() => redis.stop())
+  const gw = track(await startGateway(redis.url, gwEnv))
   const gwStarted = Date.now()
-  const webdis = await startWebdis(redis.port)
-  const control = await startControl(redis.port)
+  const webdis = track(await startWebdis(redis.port))
+  const control = track(await startControl(redis.port))
+  // The same gateway as two workers (RG_WORKERS=2) on one port: its CPU is the primary's and the workers'.
+  const gw2 = track(await startGateway(redis.url, { ...gwEnv, RG_WORKERS: '2' }))
   const pid = gw.child.pid ?? 0
   const startRss = rssMb(pid)
   const rows: Row[] = []
@@ -117,6 +126,7 @@ async function main (): Promise<void> {
     // After an idle spell V8 has handed back its young generation; the first seconds of load run slower until
     // it has grown again (and until the JIT has compiled the hot paths). Warm up, unmeasured.
     await warm(`${gw.url}/v1/results/bench-4KB`)
+    await warm(`${gw2.url}/v1/results/bench-4KB`)
     const storeBody = JSON.stringify({ state: 'SUCCESS', result: (JSON.parse(celeryDoc('x', 4096)) as { result: unknown }).result, ttlSeconds: 300 })
     const store = { method: 'PUT' as const, idReplacement: true, headers: { 'content-type': 'application/json' }, body: storeBody }
     // The shared machine drifts by tens of percent within a run: the headline scenarios run in rounds, each
@@ -127,7 +137,8 @@ async function main (): Promise<void> {
       ['control: bare Fastify + ioredis passthrough 4KB', { url: `${control.url}/raw/bench-4KB`, pid: control.child.pid ?? 0 }],
       ['gateway: fetch view 4KB', { url: `${gw.url}/v1/results/bench-4KB`, pid }],
       ['gateway: fetch raw 4KB', { url: `${gw.url}/v1/results/bench-4KB/raw`, pid }],
-      ['gateway: store 4KB', { url: `${gw.url}/v1/results/store-[<id>]`, pid, ...store }]
+      ['gateway: store 4KB', { url: `${gw.url}/v1/results/store-[<id>]`, pid, ...store }],
+      ['gateway, RG_WORKERS=2: fetch view 4KB', { url: `${gw2.url}/v1/results/bench-4KB`, pid: gw2.child.pid ?? 0 }]
     ]
     const rounds: Array<Map<string, Figures>> = []
     for (let r = 0; r < ROUNDS; r++) {
@@ -138,16 +149,26 @@ async function main (): Promise<void> {
       }
       rounds.push(round)
     }
-    for (const [scenario] of paired) rows.push({ scenario, figures: combine(rounds.map(r => r.get(scenario)).filter(f => f !== undefined)), rounds: rounds.map(r => r.get(scenario)?.rps ?? NaN) })
+    for (const [scenario] of paired) rows.push({ scenario, figures: combine(rounds.map(r => r.get(scenario)).filter(f => f !== undefined)), rounds: rounds.map(r => r.get(scenario)?.rps ?? NaN), cpuRounds: rounds.map(r => r.get(scenario)?.cpuUsPerRequest ?? null) })
     const pairedRatio = (a: string, b: string): number => median(rounds.map(r => (r.get(a)?.rps ?? NaN) / (r.get(b)?.rps ?? NaN)))
+    // CPU per request from each process's own counters: what the gateway costs beyond the bare control.
+    const cpuRatio = (a: string, b: string): number => median(rounds.map(r => (r.get(a)?.cpuUsPerRequest ?? NaN) / (r.get(b)?.cpuUsPerRequest ?? NaN)))
+    const VIEW = 'gateway: fetch view 4KB'
+    const CONTROL = 'control: bare Fastify + ioredis passthrough 4KB'
+    const WEBDIS = 'reference: webdis GET 4KB'
     const ratios = {
-      viewVsWebdis: pairedRatio('gateway: fetch view 4KB', 'reference: webdis GET 4KB'),
-      rawVsWebdis: pairedRatio('gateway: fetch raw 4KB', 'reference: webdis GET 4KB'),
-      controlVsWebdis: pairedRatio('control: bare Fastify + ioredis passthrough 4KB', 'reference: webdis GET 4KB'),
-      viewVsControl: pairedRatio('gateway: fetch view 4KB', 'control: bare Fastify + ioredis passthrough 4KB'),
-      storeVsView: pairedRatio('gateway: store 4KB', 'gateway: fetch view 4KB')
+      viewVsWebdis: pairedRatio(VIEW, WEBDIS),
+      rawVsWebdis: pairedRatio('gateway: fetch raw 4KB', WEBDIS),
+      controlVsWebdis: pairedRatio(CONTROL, WEBDIS),
+      viewVsControl: pairedRatio(VIEW, CONTROL),
+      storeVsView: pairedRatio('gateway: store 4KB', VIEW),
+      viewCpuVsControlCpu: cpuRatio(VIEW, CONTROL),
+      webdisCpuVsControlCpu: cpuRatio(WEBDIS, CONTROL),
+      workers2VsWorkers1: pairedRatio('gateway, RG_WORKERS=2: fetch view 4KB', VIEW),
+      workers2VsWebdis: pairedRatio('gateway, RG_WORKERS=2: fetch view 4KB', WEBDIS)
     }
     await control.stop()
+    await gw2.stop()
     await run('gateway: fetch view 200B', { url: `${gw.url}/v1/results/bench-200B`, pid })
     await run('gateway: fetch view 100KB', { url: `${gw.url}/v1/results/bench-100KB`, pid })
     await run('gateway: fetch miss (404)', { url: `${gw.url}/v1/results/no-such-task`, pid })
@@ -160,9 +181,13 @@ async function main (): Promise<void> {
     })
     process.stderr.write('batch of 1,000 vs 1,000 single fetches…\n')
     const batchVsSingles = await compareBatch(gw.url, batchIds)
-    process.stderr.write('wake latency…\n')
-    const wake = await wakeLatency(gw.url, client, pid, Number(process.env.BENCH_WAITERS ?? 10000))
-    const report = { ratios, rounds: ROUNDS, roundSeconds, batchVsSingles, date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake }
+    process.stderr.write('wake latency (client in its own process)…\n')
+    const wake = await runWakeClient<Awaited<ReturnType<typeof wakeLatency>>>(gw.url, redis.port, pid, Number(process.env.BENCH_WAITERS ?? 10000))
+    const result = (JSON.parse(celeryDoc('x', 4096)) as { result: unknown }).result
+    const soakReport = SOAK_REQUESTS > 0
+      ? await soak({ start: () => startGateway(redis.url, gwEnv), total: SOAK_REQUESTS, segments: SOAK_SEGMENTS, connections, result, rounds: ROUNDS })
+      : null
+    const report = { ratios, rounds: ROUNDS, roundSeconds, batchVsSingles, date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake, soak: soakReport, idleSettleMs: IDLE_SETTLE_MS }
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     const stamp = report.date.replace(/[:.]/g, '-')
     writeFileSync(new URL(`./results/${stamp}.json`, import.meta.url), JSON.stringify(report, null, 2))
@@ -171,58 +196,11 @@ async function main (): Promise<void> {
     process.stdout.write(md)
   } finally {
     client.disconnect()
-    await gw.stop()
-    await webdis.stop()
-    await control.stop()
-    await redis.stop()
   }
 }
 
-interface Report {
-  ratios: Record<'viewVsWebdis' | 'rawVsWebdis' | 'controlVsWebdis' | 'viewVsControl' | 'storeVsView', number>
-  rounds: number
-  roundSeconds: number
-  batchVsSingles: { batchMs: number, singlesMs: number }
-  date: string
-  machine: Record<string, unknown>
-  duration: number
-  connections: number
-  startRssMb: number
-  idleRssMb: number
-  rows: Row[]
-  wake: Awaited<ReturnType<typeof wakeLatency>>
+try {
+  await main()
+} finally {
+  for (const stop of stops.splice(0)) await stop()
 }
-
-function markdown (r: Report): string {
-  const rps = (prefix: string) => r.rows.find(x => x.scenario.startsWith(prefix))?.figures.rps ?? NaN
-  const webdis = rps('reference: webdis')
-  const rb = rps('reference: redis-benchmark')
-  const x = (v: number) => `${v.toFixed(2)}×`
-  const lines = [
-    `Run ${r.date} — ${String(r.machine.cpus)} × ${String(r.machine.cpu)}, ${String(r.machine.memGiB)} GiB, Node ${String(r.machine.node)}; autocannon ${r.connections} connections; everything on this one machine.`,
-    '',
-    `Paired rounds (${r.rounds} × ${r.roundSeconds} s per scenario, webdis and the control measured in every round beside the gateway; ratio = median of the rounds' own ratios): ` +
-      `fetch view 4 KB **${x(r.ratios.viewVsWebdis)} webdis**, fetch raw 4 KB **${x(r.ratios.rawVsWebdis)} webdis**, control ${x(r.ratios.controlVsWebdis)} webdis, ` +
-      `view ${x(r.ratios.viewVsControl)} the control, store 4 KB **${x(r.ratios.storeVsView)} fetch view**.`,
-    '',
-    `Rows from rounds show the median req/s and latencies of the rounds (req/s per round in brackets); the other rows are single ${r.duration} s runs, compared with webdis's median.`,
-    '',
-    '| Scenario | req/s | × webdis | × redis-benchmark | p50 ms | p99 ms | req per CPU-second | errors / non-2xx |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|'
-  ]
-  for (const { scenario, figures: f, rounds } of r.rows) {
-    const perCpu = f.cpuSeconds === null || f.cpuSeconds === 0 ? '—' : Math.round(f.requests / f.cpuSeconds).toString()
-    const each = rounds === undefined ? '' : ` (${rounds.map(v => Math.round(v)).join(', ')})`
-    lines.push(`| ${scenario} | ${Math.round(f.rps)}${each} | ${(f.rps / webdis).toFixed(2)} | ${(f.rps / rb).toFixed(2)} | ${f.p50} | ${f.p99} | ${perCpu} | ${f.errors} / ${f.non2xx} |`)
-  }
-  const w = r.wake
-  lines.push('', `Batch read of 1,000 ids: ${r.batchVsSingles.batchMs} ms per batchGet request vs ${r.batchVsSingles.singlesMs} ms for 1,000 single fetches (50 concurrent), mean of 10.`)
-  lines.push('', `Waiting at scale, ${w.waiters} long-poll waiters on one gateway process, ${w.subscriberConnections} Redis subscriber connection(s); all answered: ${String(w.allReady)}.`,
-    '', '| Wake latency, PUBLISH → HTTP answer | p50 ms | p99 ms | max ms |', '|---|---:|---:|---:|',
-    `| paced: ${w.paced.size} results one at a time | ${w.paced.p50} | ${w.paced.p99} | ${w.paced.max} |`,
-    `| burst: ${w.burst.size} results in one pipeline | ${w.burst.p50} | ${w.burst.p99} | ${w.burst.max} |`,
-    '', `Gateway resident memory: ${r.startRssMb} MB just after start, ${r.idleRssMb} MB idle (${IDLE_SETTLE_MS / 1000} s after start, no request yet); ${w.rssBeforeMb} MB after the HTTP scenarios, ${w.rssWithWaitersMb} MB with the ${w.waiters} waiters established (${w.rssPerThousandMb} MB per 1,000 idle waiters).`, '')
-  return lines.join('\n')
-}
-
-await main()

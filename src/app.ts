@@ -8,8 +8,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
 import { serializeError } from './redis/errors.js'
+import { lazyChildLogger } from './lazy-logger.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
+import clusterMetrics from './plugins/cluster-metrics.js'
 import health from './plugins/health.js'
 import jsonBody from './plugins/json-body.js'
 import limits from './plugins/limits.js'
@@ -58,6 +60,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     // X-Request-Id is read by genReqId, which bounds it (plugins/request-id.ts); Fastify's own reading takes any value.
     requestIdHeader: false,
     genReqId: requestId,
+    // req.log made on first use: a request that logs nothing at the configured level costs no pino child.
+    childLoggerFactory: lazyChildLogger,
     // Clients send task ids in the path; keep router limits generous but bounded.
     routerOptions: { maxParamLength: 300 },
     // Errors met before a route or a request exists still answer in the one problem+json model, with the
@@ -86,6 +90,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(openapi, { schemas })
   await app.register(redis, { config: config.redis })
   await app.register(rateLimit, { perMinute: config.http.rateLimitPerMinute, keyPrefix: config.redis.keyPrefix })
+  // RG_WORKERS > 1: /metrics aggregates every worker's figures (a no-op outside a cluster worker).
+  if (config.workers > 1) await app.register(clusterMetrics)
   await app.register(metrics, { config })
   await app.register(celery, { config })
   await app.register(health)

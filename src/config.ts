@@ -3,6 +3,7 @@
  * validation, the README table and the Helm chart), loaded by loadConfig(env) into a frozen nested Config.
  */
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
@@ -56,6 +57,7 @@ export const ConfigSchema = Type.Object({
   RG_LOAD_SAMPLE_INTERVAL_MS: Type.Integer({ minimum: 5, default: 1000, description: 'How often load is sampled for shedding' }),
   RG_SHUTDOWN_DRAIN_SECONDS: Type.Number({ minimum: 0, default: 5, description: 'After SIGTERM, how long /readyz answers 503 while the gateway still accepts and answers everything, so load balancers and kube-proxy stop routing to it first; 0 = close at once' }),
   RG_SHUTDOWN_GRACE_SECONDS: Type.Number({ minimum: 0, default: 10, description: 'After the drain, time allowed to finish in-flight requests before the process exits anyway' }),
+  RG_WORKERS: Type.String({ default: '1', pattern: '^(auto|[1-9][0-9]?)$', description: 'Gateway processes on this host (node:cluster, sharing the HTTP port; /metrics aggregated across them): a number, or auto = the CPUs this process may use. Containers keep 1 and scale by pods' }),
   RG_AUTH_TOKENS: Type.Optional(Type.String({ minLength: 2, description: 'API tokens, a JSON array of {"name", "token" (≥ 16 characters), "scopes": ["read" | "write" | "admin"], "keyPrefix"? (confines the token to that Celery global_keyprefix)}. Secret: also RG_AUTH_TOKENS_FILE.' })),
   RG_AUTH_DISABLED: Type.Boolean({ default: false, description: 'Run without API tokens (logs a warning). Required when RG_AUTH_TOKENS is unset, except with the throwaway dev Redis' }),
   RG_METRICS_PUBLIC: Type.Boolean({ default: true, description: 'Serve /metrics without a token (otherwise the admin scope is needed)' }),
@@ -300,6 +302,7 @@ function toConfig (e: ConfigEnv, tokens: Token[], redis: ReturnType<typeof resol
       sampleIntervalMs: e.RG_LOAD_SAMPLE_INTERVAL_MS
     },
     shutdown: { drainSeconds: e.RG_SHUTDOWN_DRAIN_SECONDS, graceSeconds: e.RG_SHUTDOWN_GRACE_SECONDS },
+    workers: e.RG_WORKERS === 'auto' ? availableParallelism() : Number(e.RG_WORKERS),
     ops: {
       statsIntervalSeconds: e.RG_STATS_INTERVAL_SECONDS,
       scanBatch: e.RG_SCAN_BATCH,
@@ -342,6 +345,9 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     problems.push('RG_REDIS_DURABLE_TIMEOUT_MS must be less than RG_REDIS_COMMAND_TIMEOUT_MS (Redis WAIT runs under the command timeout)')
   }
   const redis = parsed === undefined ? undefined : resolveRedis(parsed, problems)
+  if (parsed !== undefined && parsed.RG_WORKERS !== '1' && redis !== undefined && redis.topology === null) {
+    problems.push('RG_WORKERS above 1 needs a configured Redis (RG_REDIS_URL or REDIS_HOST): the throwaway dev Redis is for one process')
+  }
   const tokens = parseTokens(parsed?.RG_AUTH_TOKENS, problems)
   if (parsed !== undefined && tokens.length === 0 && !parsed.RG_AUTH_DISABLED && redis !== undefined && redis.topology !== null) {
     problems.push('RG_AUTH_TOKENS is unset: configure API tokens, or set RG_AUTH_DISABLED=true to run without authentication')

@@ -15,6 +15,7 @@ import { startRedisServer, type SpawnedRedis } from './redis/spawn.js'
 import { describeTopology } from './redis/topology.js'
 import { drainThenClose, shutdownDeadlineMs } from './shutdown.js'
 import { serverFlags } from './usage.js'
+import { followPrimary, isClusterWorker, isPrimaryOfMany, runPrimary } from './workers.js'
 
 function fail (message: string): never {
   process.stderr.write(`result-gateway: ${message}\n`)
@@ -76,12 +77,16 @@ async function main (): Promise<void> {
     if (err instanceof ConfigError) fail(err.message)
     throw err
   }
+  // RG_WORKERS > 1: a worker runs the rest of main() like a single gateway, and follows the primary's shutdown.
+  if (isClusterWorker()) followPrimary()
   const unreachable = await checkRedis(config)
   let devRedis: SpawnedRedis | undefined
   if (config.redis.topology === null) {
     devRedis = await startRedisServer()
     config = { ...config, redis: { ...config.redis, topology: { kind: 'standalone', host: '127.0.0.1', port: devRedis.port, db: 0 } } }
   }
+  // RG_WORKERS > 1 (a configured Redis only, see config.ts): this process only supervises (src/workers.ts).
+  if (isPrimaryOfMany(config.workers)) return runPrimary(config.workers, config.log.level)
   try {
     await start(config, devRedis, unreachable)
   } catch (err) {

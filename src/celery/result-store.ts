@@ -10,7 +10,7 @@ import { decodeMeta, DecodeError, detectFormat, inflateStored, serializeMeta, ty
 import { jsonMembers } from './json-text.js'
 import { taskKey } from './keys.js'
 import { fastJsonView } from './fast-view.js'
-import { toMeta, toView } from './meta.js'
+import { READY_STATES, toMeta, toView } from './meta.js'
 import { noopObserver, type ResultObserver } from './observer.js'
 import type { ResultView, StoreRequest } from '../schemas/result.js'
 
@@ -40,6 +40,9 @@ async function documentRead<T> (read: Promise<T>): Promise<T> {
     throw classifyRedisError(err) === 'wrongtype' ? notADocument() : err
   }
 }
+
+/** A view already serialized, with the two members a waiter decides on. */
+export interface ViewText { state: string, ready: boolean, body: string }
 
 export type StoreOutcome =
   | { applied: true, ttlSeconds: number | null, published: number, replicas?: { requested: number, acknowledged: number } }
@@ -123,6 +126,12 @@ export class ResultStore {
     return raw === null ? null : this.viewJson(raw, taskId)
   }
 
+  /** Like fetchJson, with the state and readiness a waiter needs. */
+  async fetchText (taskId: string): Promise<ViewText | null> {
+    const raw = await this.getRaw(taskId)
+    return raw === null ? null : this.viewText(raw, taskId)
+  }
+
   /**
    * Stored values of many tasks in one round trip (MGET); null where nothing is stored, a DecodeError where
    * the key holds something that is not a string. MGET answers nil for those, so the nil ones (and only
@@ -166,20 +175,23 @@ export class ResultStore {
 
   /** Stored bytes → the serialized view (JSON text); throws DecodeError like decodeView. */
   viewJson (raw: Buffer, taskId: string): string {
-    return this.viewJsonState(raw, taskId).body
+    return this.viewText(raw, taskId).body
   }
 
-  /** viewJson, with the state it found (readiness decides how long the answer may be cached). */
-  viewJsonState (raw: Buffer, taskId: string): { body: string, state: string } {
+  /**
+   * Stored or published bytes → the serialized view and its state, the fetch route's fast path (no parse of
+   * the result) for JSON documents; throws DecodeError like decodeView.
+   */
+  viewText (raw: Buffer, taskId: string): ViewText {
     if (raw[0] === 0x7b) {
       const fast = fastJsonView(raw, taskId)
       if (fast !== null) {
         this.observer.fetched(fast.state)
-        return fast
+        return { state: fast.state, ready: READY_STATES.has(fast.state), body: fast.body }
       }
     }
     const view = this.decodeView(raw, taskId)
-    return { body: JSON.stringify(view), state: view.state }
+    return { state: view.state, ready: view.ready, body: JSON.stringify(view) }
   }
 
   /** Stored or published bytes → view; counts decode errors by the format that failed. */

@@ -1,12 +1,20 @@
 /**
  * Waiting for one task's result, as the routes need it: the Waiter wired to the ResultStore (re-read with
  * GET, wake on the key's channel, ready = SUCCESS/FAILURE/REVOKED), reported to the observer.
+ * `answered` (optional) resolves when the route's answer has been written: the wait is reported then, so the
+ * wake latency covers building and writing the answer, the part a client actually waits for.
  */
-import type { ResultStore } from './result-store.js'
-import type { Waiter } from './waiter.js'
+import type { ResultStore, ViewText } from './result-store.js'
+import type { Waiter, WaitOutcome } from './waiter.js'
 import type { ResultView, WaitResponse } from '../schemas/result.js'
 
-export async function waitForResult (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<WaitResponse> {
+function report (store: ResultStore, outcome: WaitOutcome, wokeAt: bigint | null, answered?: Promise<unknown>): void {
+  const done = (): void => store.observer.waited(outcome, wokeAt === null ? null : Number(process.hrtime.bigint() - wokeAt) / 1e9)
+  if (answered === undefined) done()
+  else answered.then(done, done)
+}
+
+export async function waitForResult (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<WaitResponse> {
   const { value, outcome, wokeAt } = await waiter.wait<ResultView | null>({
     channel: store.key(taskId),
     read: () => store.fetch(taskId),
@@ -17,13 +25,34 @@ export async function waitForResult (store: ResultStore, waiter: Waiter, taskId:
     timeoutMs,
     ...(signal === undefined ? {} : { signal })
   })
-  store.observer.waited(outcome, wokeAt === null ? null : Number(process.hrtime.bigint() - wokeAt) / 1e9)
+  report(store, outcome, wokeAt, answered)
   return {
     timedOut: outcome === 'timeout',
     interrupted: outcome === 'interrupted',
     state: value?.state ?? 'PENDING',
     result: value ?? null
   }
+}
+
+/**
+ * waitForResult's answer as JSON text, the same document the response schema would serialize: the view is
+ * built from the stored or published bytes by the fetch route's fast path (result sliced out as text, never
+ * parsed and re-serialized), which is most of the cost of a wake-up with a large result.
+ */
+export async function waitForView (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<string> {
+  const { value, outcome, wokeAt } = await waiter.wait<ViewText | null>({
+    channel: store.key(taskId),
+    read: () => store.fetchText(taskId),
+    fromMessage: (payload) => {
+      try { return store.viewText(payload, taskId) } catch { return undefined }
+    },
+    isReady: (v) => v?.ready === true,
+    timeoutMs,
+    ...(signal === undefined ? {} : { signal })
+  })
+  report(store, outcome, wokeAt, answered)
+  return `{"timedOut":${String(outcome === 'timeout')},"interrupted":${String(outcome === 'interrupted')}` +
+    `,"state":${JSON.stringify(value?.state ?? 'PENDING')},"result":${value?.body ?? 'null'}}`
 }
 
 export interface ManyResult {
@@ -36,11 +65,11 @@ export interface ManyResult {
  * Waits for several tasks over the shared subscriber: `all` answers when every result is ready, `any` at the
  * first ready one (the other waits are released at once). One timeout for the lot.
  */
-export async function waitForMany (store: ResultStore, waiter: Waiter, taskIds: string[], mode: 'all' | 'any', timeoutMs: number, signal?: AbortSignal): Promise<ManyResult> {
+export async function waitForMany (store: ResultStore, waiter: Waiter, taskIds: string[], mode: 'all' | 'any', timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<ManyResult> {
   const done = new AbortController()
   const stop = (): void => done.abort()
   signal?.addEventListener('abort', stop, { once: true })
-  const waits = taskIds.map(id => waitForResult(store, waiter, id, timeoutMs, done.signal))
+  const waits = taskIds.map(id => waitForResult(store, waiter, id, timeoutMs, done.signal, answered))
   try {
     if (mode === 'any') {
       // The first answer is a ready result, a timeout or a shutdown: either way the others stop now.

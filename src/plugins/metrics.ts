@@ -68,7 +68,9 @@ const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_request
 /** Constant series: the build, and the configured limits (alerts compare against these, not hard-coded numbers). */
 function staticGauges (registry: Registry, config: Pick<Config, 'wait' | 'batch' | 'ops'>): void {
   const registers = [registry]
-  new Gauge({ name: `${P}build_info`, help: 'Always 1; the gateway\'s version and the Node.js version as labels', labelNames: ['version', 'node_version'] as const, registers })
+  // RG_WORKERS > 1 aggregates every worker's registry: a constant is the same in each (first), not summed;
+  // waiters_max is per process, so the host's capacity is the sum.
+  new Gauge({ name: `${P}build_info`, help: 'Always 1; the gateway\'s version and the Node.js version as labels', labelNames: ['version', 'node_version'] as const, registers, aggregator: 'first' })
     .set({ version: VERSION, node_version: process.versions.node }, 1)
   const limits: Array<[string, string, number]> = [
     ['waiters_max', 'Most concurrent long-poll waiters this process accepts (RG_WAIT_MAX_WAITERS)', config.wait.maxWaiters],
@@ -76,7 +78,7 @@ function staticGauges (registry: Registry, config: Pick<Config, 'wait' | 'batch'
     ['batch_max_ids', 'Most task ids in one batch request (RG_BATCH_MAX_IDS)', config.batch.maxIds],
     ['stats_interval_seconds', 'How often result statistics are refreshed (RG_STATS_INTERVAL_SECONDS; 0 = off)', config.ops.statsIntervalSeconds]
   ]
-  for (const [name, help, value] of limits) new Gauge({ name: `${P}${name}`, help, registers }).set(value)
+  for (const [name, help, value] of limits) new Gauge({ name: `${P}${name}`, help, registers, aggregator: name === 'waiters_max' ? 'sum' : 'first' }).set(value)
 }
 
 export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops'> }>(async (app, { config }) => {
@@ -103,6 +105,8 @@ export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops'> }>(async (app
     help: 'Redis servers the data client is connected to and ready, by topology role (master, replica; a cluster counts its nodes, Sentinel and standalone their one master)',
     labelNames: ['role'] as const,
     registers: [registry],
+    // Across workers (RG_WORKERS > 1): the worst worker's view, so a node lost to one of them still shows.
+    aggregator: 'min',
     collect () {
       const up = (nodes: Redis[]): number => nodes.filter(n => n.status === 'ready').length
       if (app.redis instanceof Cluster) {
@@ -126,7 +130,7 @@ export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops'> }>(async (app
     collect () { this.set(app.waiter.stats.channels) }
   })
   const waits = new Counter({ name: `${P}wait_outcomes_total`, help: 'Finished waits, by outcome (ready, timeout, cancelled, interrupted)', labelNames: ['outcome'] as const, registers: [registry] })
-  const wake = new Histogram({ name: `${P}wake_latency_seconds`, help: 'Time from a waking PUBLISH reaching the gateway to the waiter\'s answer', buckets: LATENCY_BUCKETS, registers: [registry] })
+  const wake = new Histogram({ name: `${P}wake_latency_seconds`, help: 'Time from a waking PUBLISH reaching the gateway to the waiter\'s answer written to its socket', buckets: LATENCY_BUCKETS, registers: [registry] })
   const fetched = new Counter({ name: `${P}results_fetched_total`, help: 'Results read and decoded, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
   const stored = new Counter({ name: `${P}results_stored_total`, help: 'Results written, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
   const refused = new Counter({ name: `${P}store_refusals_total`, help: 'Stores refused because a SUCCESS was already stored', registers: [registry] })

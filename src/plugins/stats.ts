@@ -12,13 +12,14 @@ export default fp(async (app) => {
   const { ops, redis: redisConfig } = app.settings
   const registers = [app.metrics.registry]
   let last: ResultStats | null = null
+  // With RG_WORKERS > 1 every worker runs the statistics: across workers they are one figure (first), not a sum.
   // One gauge per quantity (summing used and peak means nothing) and the TTL bucket as a label, so that
   // sum by (state) and sum by (ttl) both add up to the keys seen.
-  const keys = new Gauge({ name: `${P}result_keys`, help: 'Result keys by state and remaining TTL bucket (none = no expiry), from the last statistics run (a sample when it hit RG_SCAN_MAX_KEYS)', labelNames: ['state', 'ttl'] as const, registers })
-  const used = new Gauge({ name: `${P}redis_memory_used_bytes`, help: 'Redis used_memory summed over masters, from the last statistics run', registers })
-  const peak = new Gauge({ name: `${P}redis_memory_peak_bytes`, help: 'Redis used_memory_peak summed over masters, from the last statistics run', registers })
-  const max = new Gauge({ name: `${P}redis_memory_max_bytes`, help: 'Redis maxmemory summed over masters, from the last statistics run (0 = no limit)', registers })
-  const lastRun = new Gauge({ name: `${P}stats_last_run_timestamp_seconds`, help: 'When result statistics were last refreshed (0 = never)', registers })
+  const keys = new Gauge({ name: `${P}result_keys`, help: 'Result keys by state and remaining TTL bucket (none = no expiry), from the last statistics run (a sample when it hit RG_SCAN_MAX_KEYS)', labelNames: ['state', 'ttl'] as const, registers, aggregator: 'first' })
+  const used = new Gauge({ name: `${P}redis_memory_used_bytes`, help: 'Redis used_memory summed over masters, from the last statistics run', registers, aggregator: 'first' })
+  const peak = new Gauge({ name: `${P}redis_memory_peak_bytes`, help: 'Redis used_memory_peak summed over masters, from the last statistics run', registers, aggregator: 'first' })
+  const max = new Gauge({ name: `${P}redis_memory_max_bytes`, help: 'Redis maxmemory summed over masters, from the last statistics run (0 = no limit)', registers, aggregator: 'first' })
+  const lastRun = new Gauge({ name: `${P}stats_last_run_timestamp_seconds`, help: 'When result statistics were last refreshed (0 = never)', registers, aggregator: 'max' })
   lastRun.set(0)
 
   const publish = (s: ResultStats): void => {

@@ -11,7 +11,7 @@ import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
 import {
   BatchGetRequestSchema, BatchGetResponseSchema, BatchWaitRequestSchema, BatchWaitResponseSchema
 } from '../../schemas/result.js'
-import { clientGone, decoded } from './shared.js'
+import { answerWritten, clientGone, decoded } from './shared.js'
 
 function itemError (taskId: string, err: DecodeError): string {
   const e = err.format === 'pickle' || err.format === 'yaml'
@@ -88,7 +88,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     checkDistinct(taskIds)
     if (waiter.stats.waiters + taskIds.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
     const timeoutMs = Math.min(req.body.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
-    return await decoded('(batch)', () => waitForMany(results, waiter, taskIds, mode, timeoutMs, clientGone(reply)))
+    return await decoded('(batch)', () => waitForMany(results, waiter, taskIds, mode, timeoutMs, clientGone(reply), answerWritten(reply)))
   })
 }
 

@@ -8,7 +8,7 @@ import { ref, TaskIdSchema } from '../../schemas/common.js'
 import { GroupViewSchema, GroupWaitResponseSchema } from '../../schemas/group.js'
 import { problems, V1_STATUSES } from '../../schemas/problem.js'
 import { WaitQuerySchema } from '../../schemas/result.js'
-import { clientGone, decoded } from './shared.js'
+import { answerWritten, clientGone, decoded } from './shared.js'
 
 const ParamsSchema = Type.Object({ groupId: ref(TaskIdSchema) })
 
@@ -56,7 +56,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     if (ids === null) throw new GroupNotFound(groupId)
     if (app.waiter.stats.waiters + ids.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
-    const many = await decoded(groupId, () => waitForMany(results, app.waiter, ids, 'all', timeoutMs, clientGone(reply)))
+    const many = await decoded(groupId, () => waitForMany(results, app.waiter, ids, 'all', timeoutMs, clientGone(reply), answerWritten(reply)))
     const chord = await groups.chord(groupId)
     return {
       timedOut: many.timedOut,

@@ -4,9 +4,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { waitForResult } from '../../celery/wait-result.js'
+import { waitForView } from '../../celery/wait-result.js'
 import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters } from '../../errors.js'
-import { clientGone, decoded } from './shared.js'
+import { answerWritten, clientGone, decoded } from './shared.js'
 import { cacheControl, etagOf, notModified } from './conditional.js'
 import { READY_STATES } from '../../celery/meta.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
@@ -57,7 +57,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { taskId } = req.params
     const stored = await decoded(taskId, () => results.getRawWithTtl(taskId))
     if (stored === null) throw new ResultNotFound(taskId)
-    const { body, state } = await decoded(taskId, async () => results.viewJsonState(stored.raw, taskId))
+    const { body, state } = await decoded(taskId, async () => results.viewText(stored.raw, taskId))
     if (notModified(req, reply, etagOf(stored.raw, 'view'), cacheControl(READY_STATES.has(state), stored.ttlSeconds))) return reply
     // Already serialized (the result's JSON text is sliced out, not re-encoded): sent as is.
     return reply.type('application/json; charset=utf-8').send(body)
@@ -93,7 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     if (stored === null) throw new ResultNotFound(taskId)
     const { raw } = stored
     // Readiness decides the caching headers; the view's state costs one scan here (the hot path is the view).
-    const { state } = await decoded(taskId, async () => results.viewJsonState(raw, taskId))
+    const { state } = await decoded(taskId, async () => results.viewText(raw, taskId))
     if (notModified(req, reply, etagOf(raw, 'raw'), cacheControl(READY_STATES.has(state), stored.ttlSeconds))) return reply
     return reply.type(RAW_TYPES[stored.format]).send(raw)
   })
@@ -117,7 +117,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { wait } = app.settings
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
     if (app.waiter.stats.waiters >= wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
-    return await decoded(taskId, () => waitForResult(results, app.waiter, taskId, timeoutMs, clientGone(reply)))
+    const body = await decoded(taskId, () => waitForView(results, app.waiter, taskId, timeoutMs, clientGone(reply), answerWritten(reply)))
+    // Already serialized (the WaitResponse document, the result's JSON text sliced out): sent as is.
+    return reply.type('application/json; charset=utf-8').send(body)
   })
 
   app.put('/results/:taskId', {

@@ -10,6 +10,17 @@ export function clientGone (reply: FastifyReply): AbortSignal {
   return gone.signal
 }
 
+/**
+ * Resolves when the answer has been handed to the socket ('finish'), or the connection closed without it:
+ * where the wake latency ends (a wait is "answered" when the client can read it, not when it was decided).
+ */
+export function answerWritten (reply: FastifyReply): Promise<void> {
+  return new Promise(resolve => {
+    reply.raw.once('finish', () => resolve())
+    reply.raw.once('close', () => resolve())
+  })
+}
+
 /** Maps codec errors to problems: pickle/yaml are named, garbage is "undecodable". */
 export async function decoded<T> (taskId: string, work: () => Promise<T>): Promise<T> {
   try {

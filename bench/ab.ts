@@ -1,0 +1,50 @@
+/**
+ * A/B of two builds of the gateway on one Redis, in alternating rounds (this machine drifts too much for
+ * runs minutes apart): fetch view 4 KB req/s and CPU µs per request, and wake bursts measured by the
+ * separate-process wake client. Usage:
+ *   npx tsx bench/ab.ts <dist dir A> <dist dir B>     (e.g. a `git worktree add --detach` of the base, built)
+ * Environment: AB_ROUNDS (3), AB_SECONDS (5), AB_WAITERS (3000: 1,000 paced, two bursts of 1,000).
+ */
+import { spawn } from 'node:child_process'
+import { Redis } from 'ioredis'
+import { freePort, startRedisServer, stopProcess } from '../src/redis/spawn.js'
+import { cannon, runWakeClient, waitForHttp } from './lib.js'
+import type { wakeLatency } from './scenarios/wake.js'
+
+const [distA = '', distB = ''] = process.argv.slice(2)
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 3)
+const SECONDS = Number(process.env.AB_SECONDS ?? 5)
+const WAITERS = Number(process.env.AB_WAITERS ?? 3000)
+
+async function start (dist: string, redisUrl: string) {
+  const port = await freePort()
+  const child = spawn(process.execPath, [`${dist}/server.js`], {
+    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/healthz`)
+  return { url, pid: child.pid ?? 0, stop: () => stopProcess(child) }
+}
+
+const redis = await startRedisServer()
+const client = new Redis(redis.port, '127.0.0.1')
+const rows = Array.from({ length: 60 }, (_, k) => ({ id: k, name: `row-${k}`, score: k * 1.5 }))
+await client.set('celery-task-meta-ab-4KB', JSON.stringify({ status: 'SUCCESS', result: { rows }, traceback: null, children: [], date_done: '2026-11-24T22:35:40.781582', task_id: 'ab-4KB' }))
+const gws = { A: await start(distA, redis.url), B: await start(distB, redis.url) }
+type Wake = Awaited<ReturnType<typeof wakeLatency>>
+try {
+  for (const g of Object.values(gws)) await cannon({ url: `${g.url}/v1/results/ab-4KB`, connections: 50, duration: SECONDS })
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, g] of Object.entries(gws)) {
+      const f = await cannon({ url: `${g.url}/v1/results/ab-4KB`, connections: 50, duration: SECONDS, pid: g.pid })
+      const w = await runWakeClient<Wake>(g.url, redis.port, g.pid, WAITERS)
+      process.stdout.write(`round ${r + 1} ${name}: fetch view ${Math.round(f.rps)} req/s, ${f.cpuUsPerRequest?.toFixed(0) ?? '—'} µs CPU/req; ` +
+        `wake paced p99 ${w.paced.p99} ms, burst small p50/p99 ${w.burst.p50}/${w.burst.p99} ms (${w.burst.cpuUsPerWake} µs CPU/wake), burst ${w.burstBig.docBytes} B p50/p99 ${w.burstBig.p50}/${w.burstBig.p99} ms (${w.burstBig.cpuUsPerWake} µs CPU/wake)\n`)
+    }
+  }
+} finally {
+  client.disconnect()
+  for (const g of Object.values(gws)) await g.stop()
+  await redis.stop()
+}
