@@ -3,9 +3,12 @@
  * runs minutes apart): fetch view 4 KB req/s and CPU µs per request, and wake bursts measured by the
  * separate-process wake client. Usage:
  *   npx tsx bench/ab.ts <dist dir A> <dist dir B>     (e.g. a `git worktree add --detach` of the base, built)
- * Environment: AB_ROUNDS (3), AB_SECONDS (5), AB_WAITERS (3000: 1,000 paced, two bursts of 1,000).
+ * Environment: AB_ROUNDS (3), AB_SECONDS (5), AB_WAITERS (3000: 1,000 paced, two bursts of 1,000; 0 = fetch
+ * only), AB_ENV (extra gateway variables for both builds, as JSON). The summary (medians of the rounds' own B/A
+ * ratios) is printed and written to bench/results/ab-<timestamp>.md.
  */
 import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import { freePort, startRedisServer, stopProcess } from '../src/redis/spawn.js'
 import { cannon, runWakeClient, waitForHttp } from './lib.js'
@@ -15,11 +18,12 @@ const [distA = '', distB = ''] = process.argv.slice(2)
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 3)
 const SECONDS = Number(process.env.AB_SECONDS ?? 5)
 const WAITERS = Number(process.env.AB_WAITERS ?? 3000)
+const EXTRA_ENV = JSON.parse(process.env.AB_ENV ?? '{}') as Record<string, string>
 
 async function start (dist: string, redisUrl: string) {
   const port = await freePort()
   const child = spawn(process.execPath, [`${dist}/server.js`], {
-    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' },
+    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0', ...EXTRA_ENV },
     stdio: ['ignore', 'ignore', 'inherit']
   })
   const url = `http://127.0.0.1:${port}`
@@ -33,16 +37,38 @@ const rows = Array.from({ length: 60 }, (_, k) => ({ id: k, name: `row-${k}`, sc
 await client.set('celery-task-meta-ab-4KB', JSON.stringify({ status: 'SUCCESS', result: { rows }, traceback: null, children: [], date_done: '2026-11-24T22:35:40.781582', task_id: 'ab-4KB' }))
 const gws = { A: await start(distA, redis.url), B: await start(distB, redis.url) }
 type Wake = Awaited<ReturnType<typeof wakeLatency>>
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN }
+const lines: string[] = []
+const say = (line: string): void => { lines.push(line); process.stdout.write(`${line}\n`) }
+const ratios = { rps: [] as number[], cpu: [] as number[] }
 try {
+  say(`A = ${distA}, B = ${distB}; ${ROUNDS} rounds of ${SECONDS} s, fetch view 4 KB, 50 connections; ${new Date().toISOString()}`)
   for (const g of Object.values(gws)) await cannon({ url: `${g.url}/v1/results/ab-4KB`, connections: 50, duration: SECONDS })
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, g] of Object.entries(gws)) {
+    // Alternate which build goes first, so a drift within the round does not always favour the same one.
+    const order = r % 2 === 0 ? (['A', 'B'] as const) : (['B', 'A'] as const)
+    const round: Partial<Record<'A' | 'B', { rps: number, cpu: number }>> = {}
+    for (const name of order) {
+      const g = gws[name]
       const f = await cannon({ url: `${g.url}/v1/results/ab-4KB`, connections: 50, duration: SECONDS, pid: g.pid })
-      const w = await runWakeClient<Wake>(g.url, redis.port, g.pid, WAITERS)
-      process.stdout.write(`round ${r + 1} ${name}: fetch view ${Math.round(f.rps)} req/s, ${f.cpuUsPerRequest?.toFixed(0) ?? '—'} µs CPU/req; ` +
-        `wake paced p99 ${w.paced.p99} ms, burst small p50/p99 ${w.burst.p50}/${w.burst.p99} ms (${w.burst.cpuUsPerWake} µs CPU/wake), burst ${w.burstBig.docBytes} B p50/p99 ${w.burstBig.p50}/${w.burstBig.p99} ms (${w.burstBig.cpuUsPerWake} µs CPU/wake)\n`)
+      round[name] = { rps: f.rps, cpu: f.cpuUsPerRequest ?? NaN }
+      let wake = ''
+      if (WAITERS > 0) {
+        const w = await runWakeClient<Wake>(g.url, redis.port, g.pid, WAITERS)
+        wake = `; wake paced p99 ${w.paced.p99} ms, burst small p50/p99 ${w.burst.p50}/${w.burst.p99} ms (${w.burst.cpuUsPerWake} µs CPU/wake), burst ${w.burstBig.docBytes} B p50/p99 ${w.burstBig.p50}/${w.burstBig.p99} ms (${w.burstBig.cpuUsPerWake} µs CPU/wake)`
+      }
+      say(`round ${r + 1} ${name}: fetch view ${Math.round(f.rps)} req/s, p99 ${f.p99} ms, ${f.cpuUsPerRequest?.toFixed(1) ?? '—'} µs CPU/req, errors ${f.errors}, non-2xx ${f.non2xx}${wake}`)
+    }
+    if (round.A !== undefined && round.B !== undefined) {
+      ratios.rps.push(round.B.rps / round.A.rps)
+      ratios.cpu.push(round.B.cpu / round.A.cpu)
     }
   }
+  say(`B/A, median of the rounds' ratios: req/s ${median(ratios.rps).toFixed(3)} (rounds ${ratios.rps.map(x => x.toFixed(3)).join(', ')}); CPU µs/req ${median(ratios.cpu).toFixed(3)} (rounds ${ratios.cpu.map(x => x.toFixed(3)).join(', ')})`)
+  mkdirSync(new URL('results/', import.meta.url), { recursive: true })
+  const file = new URL(`results/ab-${new Date().toISOString().replace(/[:.]/g, '-')}.md`, import.meta.url)
+  writeFileSync(file, `# A/B\n\nCommand: \`npx tsx bench/ab.ts ${distA} ${distB}\` (AB_ROUNDS=${ROUNDS} AB_SECONDS=${SECONDS} AB_WAITERS=${WAITERS})\n\n${lines.map(l => `- ${l}`).join('\n')}\n`)
+  process.stdout.write(`written to ${file.pathname}\n`)
 } finally {
   client.disconnect()
   for (const g of Object.values(gws)) await g.stop()
