@@ -42,7 +42,7 @@ export function makeCerts (t: TapLike): TestCerts {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   selfSignedCa(dir, 'ca')
   selfSignedCa(dir, 'other-ca')
-  signed(dir, 'server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n')
+  signed(dir, 'server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n')
   signed(dir, 'client', 'result-gateway', 'extendedKeyUsage=clientAuth\n')
   return {
     dir,

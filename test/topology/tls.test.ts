@@ -11,7 +11,8 @@ const json = { 'content-type': 'application/json' }
 
 async function tlsRedis (t: Test, certs: TestCerts, clientAuth: boolean) {
   const port = await freePort()
-  const server = await spawnRedis('redis-server', ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...tlsServerArgs(certs, port, clientAuth)], port)
+  // Both loopbacks ("-" = only if this machine has IPv6): `localhost` resolves to ::1 first on many machines.
+  const server = await spawnRedis('redis-server', ['--bind', '127.0.0.1', '-::1', '--save', '', '--appendonly', 'no', ...tlsServerArgs(certs, port, clientAuth)], port)
   t.teardown(() => server.stop())
   return server
 }
