@@ -80,6 +80,11 @@ const failedInflations = new WeakMap<Buffer, DecodeError>()
 const gunzipAsync = promisify(gunzip)
 const inflateAsync = promisify(inflate)
 
+/** True when the stored value is gzip or zlib data (inflateStored would inflate it). */
+export function isCompressed (buf: Buffer): boolean {
+  return compression(buf) !== null
+}
+
 /**
  * A stored value with its compression undone off the event loop (zlib's thread pool, in 16 KiB steps) and
  * its output capped at maxBytes. Values that are not compressed come back as they are. When inflation fails

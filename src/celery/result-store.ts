@@ -6,7 +6,7 @@ import { redisCall, type CallOptions } from '../redis/call.js'
 import { mgetBuffers, waitForReplicas, type RedisClient } from '../redis/connect.js'
 import type { DurablePool } from '../redis/durable-pool.js'
 import { classifyRedisError } from '../redis/errors.js'
-import { decodeMeta, DecodeError, detectFormat, inflateStored, serializeMeta, type Serializer, type DetectedFormat } from './codec.js'
+import { decodeMeta, DecodeError, detectFormat, inflateStored, isCompressed, serializeMeta, type Serializer, type DetectedFormat } from './codec.js'
 import { jsonMembers } from './json-text.js'
 import { taskKey } from './keys.js'
 import { fastJsonView } from './fast-view.js'
@@ -33,12 +33,13 @@ export function notADocument (): DecodeError {
 }
 
 /** WRONGTYPE → DecodeError (422 undecodable-result); anything else unchanged. */
-async function documentRead<T> (read: Promise<T>): Promise<T> {
-  try {
-    return await read
-  } catch (err) {
-    throw classifyRedisError(err) === 'wrongtype' ? notADocument() : err
-  }
+function wrongTypeAsDecodeError (err: unknown): never {
+  throw classifyRedisError(err) === 'wrongtype' ? notADocument() : err
+}
+
+/** A read whose WRONGTYPE answer means "not a document". */
+function documentRead<T> (read: Promise<T>): Promise<T> {
+  return read.then(undefined, wrongTypeAsDecodeError)
 }
 
 /** A view already serialized, with the two members a waiter decides on. */
@@ -158,19 +159,23 @@ export class ResultStore {
    * connection's auto-pipelining into one write with everyone else's: an explicit pipeline() would be a write
    * of its own per request and halved fetch throughput in bench/conditional.ts.
    */
-  async getStoredWithTtl (taskId: string): Promise<{ stored: Buffer, ttlSeconds: number } | null> {
+  getStoredWithTtl (taskId: string): Promise<{ stored: Buffer, ttlSeconds: number } | null> {
     const key = this.key(taskId)
-    const [stored, ttl] = await documentRead(this.call(() => Promise.all([this.redis.getBuffer(key), this.redis.ttl(key)]), true))
-    if (stored === null) return null
-    this.observer.payload('read', stored.length)
-    return { stored, ttlSeconds: ttl }
+    // The fetch route's hot path: plain promise chains, no async frames (each is a promise and a microtask).
+    return this.call(() => Promise.all([this.redis.getBuffer(key), this.redis.ttl(key)]), true).then(([stored, ttl]) => {
+      if (stored === null) return null
+      this.observer.payload('read', stored.length)
+      return { stored, ttlSeconds: ttl }
+    }, wrongTypeAsDecodeError)
   }
 
   /** getStoredWithTtl with compressed values inflated (off the event loop, capped), as getRaw. */
-  async getRawWithTtl (taskId: string): Promise<{ raw: Buffer, ttlSeconds: number } | null> {
-    const found = await this.getStoredWithTtl(taskId)
-    if (found === null) return null
-    return { raw: await inflateStored(found.stored, this.options.maxInflatedBytes), ttlSeconds: found.ttlSeconds }
+  getRawWithTtl (taskId: string): Promise<{ raw: Buffer, ttlSeconds: number } | null> {
+    return this.getStoredWithTtl(taskId).then(found => {
+      if (found === null) return null
+      if (!isCompressed(found.stored)) return { raw: found.stored, ttlSeconds: found.ttlSeconds }
+      return inflateStored(found.stored, this.options.maxInflatedBytes).then(raw => ({ raw, ttlSeconds: found.ttlSeconds }))
+    })
   }
 
   /** Stored bytes → the serialized view (JSON text); throws DecodeError like decodeView. */

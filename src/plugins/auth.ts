@@ -64,21 +64,31 @@ export default fp<{ auth: Config['auth'], keyPrefix: string }>(async (app, { aut
   }
 
   app.decorateRequest('principal', null)
-  app.addHook('onRequest', async (req, reply) => {
+  // A callback hook, not an async one: no promise per request on the hot path.
+  app.addHook('onRequest', (req, reply, done) => {
     if (auth.disabled || tokens.length === 0) {
       req.principal = anonymous
+      done()
       return
     }
-    if (isPublic(req)) return
+    if (isPublic(req)) {
+      done()
+      return
+    }
     const header = req.headers.authorization
     const m = header === undefined ? null : /^Bearer ([\x21-\x7e]{1,1024})$/.exec(header)
     const principal = m?.[1] === undefined ? null : identify(m[1])
     if (principal === null) {
       reply.header('www-authenticate', 'Bearer realm="result-gateway"')
-      throw new Unauthenticated(header === undefined ? 'No token' : 'Unknown or malformed token')
+      done(new Unauthenticated(header === undefined ? 'No token' : 'Unknown or malformed token'))
+      return
     }
     const needed = req.routeOptions.config.scope ?? 'admin'
-    if (!principal.scopes.has(needed) && !principal.scopes.has('admin')) throw new Forbidden(principal.name, needed)
+    if (!principal.scopes.has(needed) && !principal.scopes.has('admin')) {
+      done(new Forbidden(principal.name, needed))
+      return
+    }
     req.principal = principal
+    done()
   })
 }, { name: 'auth' })

@@ -40,16 +40,10 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     pollIntervalMs: config.wait.pollIntervalMs,
     readyTimeoutMs: config.redis.commandTimeoutMs
   }))
-  // Long-poll waiters get an answer ("interrupted") before connections close on shutdown. Answers sent while
-  // closing say Connection: close: the server only closes connections that are idle when it starts closing,
-  // and a waiter's connection turns idle just after, so it would otherwise linger for the keep-alive timeout.
-  let closing = false
-  app.addHook('onSend', (_req, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close')
-    done(null, payload)
-  })
+  // Long-poll waiters get an answer ("interrupted") before connections close on shutdown; those answers say
+  // Connection: close (plugins/health.ts, whose lifecycle exists by the time the app closes).
   app.addHook('preClose', async () => {
-    closing = true
+    if (app.hasDecorator('lifecycle')) app.lifecycle.closing = true
     app.waiter.interruptAll()
   })
 }, { name: 'celery', dependencies: ['redis', 'metrics'] })

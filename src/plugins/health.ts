@@ -13,7 +13,8 @@ import { problemResponse } from '../schemas/problem.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    lifecycle: { draining: boolean }
+    /** draining: after SIGTERM, before close (src/shutdown.ts); closing: app.close() has begun (plugins/celery.ts). */
+    lifecycle: { draining: boolean, closing: boolean }
   }
 }
 
@@ -21,11 +22,15 @@ const StatusSchema = Type.Object({ status: Type.Literal('ok') })
 
 export default fp(async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  app.decorate('lifecycle', { draining: false })
+  app.decorate('lifecycle', { draining: false, closing: false })
   // While draining, answers say Connection: close, so kept-alive clients (proxies' upstream pools) reconnect
-  // through the Service, which soon routes elsewhere, and never reuse a socket the close would cut.
+  // through the Service, which soon routes elsewhere, and never reuse a socket the close would cut. Once
+  // closing, too: the server only closes connections that are idle when it starts closing, and a waiter's
+  // connection turns idle just after its answer, so it would otherwise linger for the keep-alive timeout.
+  // (One hook for both: each onSend hook is a step on every answer.)
+  const { lifecycle } = app
   app.addHook('onSend', (_req, reply, payload, done) => {
-    if (app.lifecycle.draining) reply.header('connection', 'close')
+    if (lifecycle.draining || lifecycle.closing) reply.header('connection', 'close')
     done(null, payload)
   })
   app.get('/healthz', {

@@ -5,7 +5,7 @@
  * keep it until its key's TTL runs out (capped, since a forget can come at any time); anything else may change
  * at any moment and is never stored.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** Longest max-age for a ready result: a forget is the one change a cache would miss. */
@@ -16,7 +16,8 @@ export const MAX_AGE_CAP_SECONDS = 300
  * their tags differ. sha1 is only a fingerprint here (no secret, no adversary gains from a collision).
  */
 export function etagOf (raw: Buffer, kind: 'view' | 'raw'): string {
-  return `"${kind}-${createHash('sha1').update(raw).digest('base64url')}"`
+  // crypto.hash: the one-shot form, without a Hash object per request.
+  return `"${kind}-${hash('sha1', raw, 'base64url')}"`
 }
 
 /** ttlSeconds: the key's remaining TTL, -1 when it never expires. */

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { waitForView } from '../../celery/wait-result.js'
 import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters } from '../../errors.js'
-import { answerWritten, clientGone, decoded } from './shared.js'
+import { answerWritten, clientGone, decoded, decodedSync } from './shared.js'
 import { cacheControl, etagOf, notModified } from './conditional.js'
 import { READY_STATES } from '../../celery/meta.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
@@ -57,7 +57,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { taskId } = req.params
     const stored = await decoded(taskId, () => results.getRawWithTtl(taskId))
     if (stored === null) throw new ResultNotFound(taskId)
-    const { body, state } = await decoded(taskId, async () => results.viewText(stored.raw, taskId))
+    const { body, state } = decodedSync(taskId, () => results.viewText(stored.raw, taskId))
     if (notModified(req, reply, etagOf(stored.raw, 'view'), cacheControl(READY_STATES.has(state), stored.ttlSeconds))) return reply
     // Already serialized (the result's JSON text is sliced out, not re-encoded): sent as is.
     return reply.type('application/json; charset=utf-8').send(body)
@@ -93,7 +93,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     if (stored === null) throw new ResultNotFound(taskId)
     const { raw } = stored
     // Readiness decides the caching headers; the view's state costs one scan here (the hot path is the view).
-    const { state } = await decoded(taskId, async () => results.viewText(raw, taskId))
+    const { state } = decodedSync(taskId, () => results.viewText(raw, taskId))
     if (notModified(req, reply, etagOf(raw, 'raw'), cacheControl(READY_STATES.has(state), stored.ttlSeconds))) return reply
     return reply.type(RAW_TYPES[stored.format]).send(raw)
   })

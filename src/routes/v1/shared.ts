@@ -21,14 +21,30 @@ export function answerWritten (reply: FastifyReply): Promise<void> {
   })
 }
 
-/** Maps codec errors to problems: pickle/yaml are named, garbage is "undecodable". */
-export async function decoded<T> (taskId: string, work: () => Promise<T>): Promise<T> {
+/** A codec error as its problem: pickle/yaml are named, garbage is "undecodable"; anything else unchanged. */
+function asProblem (err: unknown, taskId: string): unknown {
+  if (!(err instanceof DecodeError)) return err
+  const id = err.taskId ?? taskId
+  if (err.format === 'pickle' || err.format === 'yaml') return new UnsupportedSerializer(id, err.format)
+  return new UndecodableResult(id, err.message)
+}
+
+/** Maps codec errors to problems (a plain promise chain: this is on every read's hot path). */
+export function decoded<T> (taskId: string, work: () => Promise<T>): Promise<T> {
+  let pending: Promise<T>
   try {
-    return await work()
+    pending = work()
   } catch (err) {
-    if (!(err instanceof DecodeError)) throw err
-    const id = err.taskId ?? taskId
-    if (err.format === 'pickle' || err.format === 'yaml') throw new UnsupportedSerializer(id, err.format)
-    throw new UndecodableResult(id, err.message)
+    return Promise.reject(asProblem(err, taskId))
+  }
+  return pending.then(undefined, (err: unknown) => { throw asProblem(err, taskId) })
+}
+
+/** decoded, for synchronous work (the views): no promise at all. */
+export function decodedSync<T> (taskId: string, work: () => T): T {
+  try {
+    return work()
+  } catch (err) {
+    throw asProblem(err, taskId)
   }
 }
