@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import { freePort, startRedisServer, stopProcess } from '../src/redis/spawn.js'
-import { cannon, runWakeClient, waitForHttp } from './lib.js'
+import { cannon, celeryDoc, runWakeClient, waitForHttp } from './lib.js'
 import type { wakeLatency } from './scenarios/wake.js'
 
 const [distA = '', distB = ''] = process.argv.slice(2)
@@ -33,8 +33,8 @@ async function start (dist: string, redisUrl: string) {
 
 const redis = await startRedisServer()
 const client = new Redis(redis.port, '127.0.0.1')
-const rows = Array.from({ length: 60 }, (_, k) => ({ id: k, name: `row-${k}`, score: k * 1.5 }))
-await client.set('celery-task-meta-ab-4KB', JSON.stringify({ status: 'SUCCESS', result: { rows }, traceback: null, children: [], date_done: '2026-11-24T22:35:40.781582', task_id: 'ab-4KB' }))
+// The same 4 KB document as npm run bench's fetch view 4KB.
+await client.set('celery-task-meta-ab-4KB', celeryDoc('ab-4KB', 4096))
 const gws = { A: await start(distA, redis.url), B: await start(distB, redis.url) }
 type Wake = Awaited<ReturnType<typeof wakeLatency>>
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN }

@@ -177,3 +177,14 @@ export function redisBenchmark (port: number, key: string, connections: number, 
     })
   })
 }
+
+/** A Celery JSON meta document of about `bytes` bytes, written the way Celery 5.2 writes it. */
+export function celeryDoc (taskId: string, bytes: number): string {
+  const base = { status: 'SUCCESS', result: { rows: [] as Array<{ id: number, name: string, score: number }> }, traceback: null, children: [], date_done: '2026-11-24T22:35:40.781582', task_id: taskId }
+  let doc = JSON.stringify(base)
+  for (let i = 0; doc.length < bytes; i++) {
+    base.result.rows.push({ id: i, name: `row-${i}`, score: i * 1.5 })
+    doc = JSON.stringify(base)
+  }
+  return doc
+}

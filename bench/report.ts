@@ -6,10 +6,10 @@ import type { wakeLatency } from './scenarios/wake.js'
 export interface Row { scenario: string, figures: Figures, rounds?: number[], cpuRounds?: Array<number | null> }
 
 export interface Report {
-  ratios: Record<'viewVsWebdis' | 'rawVsWebdis' | 'controlVsWebdis' | 'viewVsControl' | 'storeVsView' | 'viewCpuVsControlCpu' | 'webdisCpuVsControlCpu' | 'workers2VsWorkers1' | 'workers2VsWebdis', number>
+  ratios: Record<'viewVsWebdis' | 'rawVsWebdis' | 'controlVsWebdis' | 'viewVsControl' | 'storeVsView' | 'viewCpuVsControlCpu' | 'webdisCpuVsControlCpu' | 'contractVsWebdis' | 'contractCpuVsControlCpu' | 'viewCpuVsContractCpu' | 'workers2VsWorkers1' | 'workers2VsWebdis', number>
   rounds: number
   roundSeconds: number
-  batchVsSingles: { batchMs: number, singlesMs: number }
+  batchVsSingles: { batchMs: number, singlesMs: number } | null
   date: string
   machine: Record<string, unknown>
   duration: number
@@ -18,7 +18,7 @@ export interface Report {
   idleRssMb: number
   idleSettleMs: number
   rows: Row[]
-  wake: Awaited<ReturnType<typeof wakeLatency>>
+  wake: Awaited<ReturnType<typeof wakeLatency>> | null
   soak: SoakReport | null
 }
 
@@ -43,6 +43,7 @@ function table (r: Report): string[] {
 
 function wake (r: Report): string[] {
   const w = r.wake
+  if (w === null) return ['Waiting at scale: not run (BENCH_SCOPE=headline).']
   return [
     `Waiting at scale, ${w.waiters} long-poll waiters on one gateway process, ${w.subscriberConnections} Redis subscriber connection(s); all answered: ${String(w.allReady)}. Client in a process of its own (bench/wake-client.ts).`,
     '', '| Wake latency, PUBLISH → HTTP answer at the client | p50 ms | p99 ms | max ms | gateway CPU µs per wake-up |', '|---|---:|---:|---:|---:|',
@@ -76,13 +77,16 @@ export function markdown (r: Report): string {
       `fetch view 4 KB **${x(q.viewVsWebdis)} webdis**, fetch raw 4 KB **${x(q.rawVsWebdis)} webdis**, control ${x(q.controlVsWebdis)} webdis, ` +
       `view ${x(q.viewVsControl)} the control, store 4 KB **${x(q.storeVsView)} fetch view**; ` +
       `CPU per request, view ÷ control **${x(q.viewCpuVsControlCpu)}** (webdis ÷ control ${x(q.webdisCpuVsControlCpu)}); ` +
+      `ceiling under the fetch contract (control doing only the contract's work: TTL, validation and view, ETag): ${x(q.contractVsWebdis)} webdis, CPU ${x(q.contractCpuVsControlCpu)} the bare control, and the gateway's view CPU is ${x(q.viewCpuVsContractCpu)} of it; ` +
       `RG_WORKERS=2 fetch view **${x(q.workers2VsWorkers1)} one worker** (${x(q.workers2VsWebdis)} webdis).`,
     '',
     `Rows from rounds show the median req/s and latencies of the rounds (per round in brackets); the other rows are single ${r.duration} s runs, compared with webdis's median. CPU µs/req: the measured process's utime + stime (with its workers') over the requests it answered.`,
     '',
     ...table(r),
     '',
-    `Batch read of 1,000 ids: ${r.batchVsSingles.batchMs} ms per batchGet request vs ${r.batchVsSingles.singlesMs} ms for 1,000 single fetches (50 concurrent), mean of 10.`,
+    r.batchVsSingles === null
+      ? 'Batch read of 1,000 ids: not run (BENCH_SCOPE=headline).'
+      : `Batch read of 1,000 ids: ${r.batchVsSingles.batchMs} ms per batchGet request vs ${r.batchVsSingles.singlesMs} ms for 1,000 single fetches (50 concurrent), mean of 10.`,
     '',
     ...wake(r),
     ...soak(r.soak),

@@ -2,13 +2,14 @@
  * npm run bench: one run, one machine, the gateway side by side with its references on the same Redis and
  * the same preloaded keys — redis-benchmark GET (the floor) and webdis GET (an HTTP gateway in C).
  * Writes bench/results/<timestamp>.{json,md}. Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50),
- * BENCH_WAITERS (10000), BENCH_ROUNDS (3), BENCH_SOAK_REQUESTS (2000000; 0 = no soak), BENCH_SOAK_SEGMENTS (10).
+ * BENCH_WAITERS (10000), BENCH_ROUNDS (3), BENCH_SOAK_REQUESTS (2000000; 0 = no soak), BENCH_SOAK_SEGMENTS (10),
+ * BENCH_SCOPE (all; headline = the paired rounds only, for quick A/B work: not a full run).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { Redis } from 'ioredis'
 import { startRedisServer } from '../src/redis/spawn.js'
-import { cannon, redisBenchmark, rssMb, runWakeClient, startControl, startGateway, startWebdis, type Figures } from './lib.js'
+import { cannon, celeryDoc, redisBenchmark, rssMb, runWakeClient, startControl, startGateway, startWebdis, type Figures } from './lib.js'
 import { markdown } from './report.js'
 import { soak } from './scenarios/soak.js'
 import type { wakeLatency } from './scenarios/wake.js'
@@ -21,17 +22,7 @@ const roundSeconds = Math.max(1, Math.round(duration / 2))
 const WARM_UP_SECONDS = 5
 const SOAK_REQUESTS = Number(process.env.BENCH_SOAK_REQUESTS ?? 2_000_000)
 const SOAK_SEGMENTS = Number(process.env.BENCH_SOAK_SEGMENTS ?? 10)
-
-/** A Celery JSON meta document of about `bytes` bytes, written the way Celery 5.2 writes it. */
-function celeryDoc (taskId: string, bytes: number): string {
-  const base = { status: 'SUCCESS', result: { rows: [] as Array<{ id: number, name: string, score: number }> }, traceback: null, children: [], date_done: '2026-11-24T22:35:40.781582', task_id: taskId }
-  let doc = JSON.stringify(base)
-  for (let i = 0; doc.length < bytes; i++) {
-    base.result.rows.push({ id: i, name: `row-${i}`, score: i * 1.5 })
-    doc = JSON.stringify(base)
-  }
-  return doc
-}
+const HEADLINE_ONLY = process.env.BENCH_SCOPE === 'headline'
 
 type CannonTarget = Omit<Parameters<typeof cannon>[0], 'connections' | 'duration'>
 type Row = import('./report.js').Row
@@ -121,7 +112,7 @@ async function main (): Promise<void> {
     await warm(`${control.url}/raw/bench-4KB`)
     // Idle means idle long enough for V8's memory reducer to give back the start-up garbage (it waits for a
     // quiet spell); the gateway has had no request since it started.
-    await new Promise(resolve => setTimeout(resolve, Math.max(0, gwStarted + IDLE_SETTLE_MS - Date.now())))
+    if (!HEADLINE_ONLY) await new Promise(resolve => setTimeout(resolve, Math.max(0, gwStarted + IDLE_SETTLE_MS - Date.now())))
     const idleRss = rssMb(pid)
     // After an idle spell V8 has handed back its young generation; the first seconds of load run slower until
     // it has grown again (and until the JIT has compiled the hot paths). Warm up, unmeasured.
@@ -135,6 +126,7 @@ async function main (): Promise<void> {
     const paired: Array<[string, CannonTarget]> = [
       ['reference: webdis GET 4KB', { url: `${webdis.url}/GET/celery-task-meta-bench-4KB`, pid: webdis.child.pid ?? 0 }],
       ['control: bare Fastify + ioredis passthrough 4KB', { url: `${control.url}/raw/bench-4KB`, pid: control.child.pid ?? 0 }],
+      ['control: the fetch view contract\'s own work 4KB', { url: `${control.url}/view/bench-4KB`, pid: control.child.pid ?? 0 }],
       ['gateway: fetch view 4KB', { url: `${gw.url}/v1/results/bench-4KB`, pid }],
       ['gateway: fetch raw 4KB', { url: `${gw.url}/v1/results/bench-4KB/raw`, pid }],
       ['gateway: store 4KB', { url: `${gw.url}/v1/results/store-[<id>]`, pid, ...store }],
@@ -156,6 +148,7 @@ async function main (): Promise<void> {
     const VIEW = 'gateway: fetch view 4KB'
     const CONTROL = 'control: bare Fastify + ioredis passthrough 4KB'
     const WEBDIS = 'reference: webdis GET 4KB'
+    const CONTRACT = 'control: the fetch view contract\'s own work 4KB'
     const ratios = {
       viewVsWebdis: pairedRatio(VIEW, WEBDIS),
       rawVsWebdis: pairedRatio('gateway: fetch raw 4KB', WEBDIS),
@@ -163,12 +156,28 @@ async function main (): Promise<void> {
       viewVsControl: pairedRatio(VIEW, CONTROL),
       storeVsView: pairedRatio('gateway: store 4KB', VIEW),
       viewCpuVsControlCpu: cpuRatio(VIEW, CONTROL),
+      contractVsWebdis: pairedRatio(CONTRACT, WEBDIS),
+      contractCpuVsControlCpu: cpuRatio(CONTRACT, CONTROL),
+      viewCpuVsContractCpu: cpuRatio(VIEW, CONTRACT),
       webdisCpuVsControlCpu: cpuRatio(WEBDIS, CONTROL),
       workers2VsWorkers1: pairedRatio('gateway, RG_WORKERS=2: fetch view 4KB', VIEW),
       workers2VsWebdis: pairedRatio('gateway, RG_WORKERS=2: fetch view 4KB', WEBDIS)
     }
     await control.stop()
     await gw2.stop()
+    const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }
+    const write = (report: Parameters<typeof markdown>[0]): void => {
+      mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+      const stamp = report.date.replace(/[:.]/g, '-')
+      writeFileSync(new URL(`./results/${stamp}.json`, import.meta.url), JSON.stringify(report, null, 2))
+      const md = markdown(report)
+      writeFileSync(new URL(`./results/${stamp}.md`, import.meta.url), md)
+      process.stdout.write(md)
+    }
+    if (HEADLINE_ONLY) {
+      write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles: null, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake: null, soak: null, idleSettleMs: IDLE_SETTLE_MS })
+      return
+    }
     await run('gateway: fetch view 200B', { url: `${gw.url}/v1/results/bench-200B`, pid })
     await run('gateway: fetch view 100KB', { url: `${gw.url}/v1/results/bench-100KB`, pid })
     await run('gateway: fetch miss (404)', { url: `${gw.url}/v1/results/no-such-task`, pid })
@@ -187,13 +196,7 @@ async function main (): Promise<void> {
     const soakReport = SOAK_REQUESTS > 0
       ? await soak({ start: () => startGateway(redis.url, gwEnv), total: SOAK_REQUESTS, segments: SOAK_SEGMENTS, connections, result, rounds: ROUNDS })
       : null
-    const report = { ratios, rounds: ROUNDS, roundSeconds, batchVsSingles, date: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake, soak: soakReport, idleSettleMs: IDLE_SETTLE_MS }
-    mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
-    const stamp = report.date.replace(/[:.]/g, '-')
-    writeFileSync(new URL(`./results/${stamp}.json`, import.meta.url), JSON.stringify(report, null, 2))
-    const md = markdown(report)
-    writeFileSync(new URL(`./results/${stamp}.md`, import.meta.url), md)
-    process.stdout.write(md)
+    write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake, soak: soakReport, idleSettleMs: IDLE_SETTLE_MS })
   } finally {
     client.disconnect()
   }
