@@ -6,12 +6,19 @@
  * of any implementation (README, #16): the key's TTL for Cache-Control, the stored document validated and its
  * view built (the gateway's own fast view), an ETag digest of the stored bytes. No auth, metrics, hooks,
  * deadlines or error model: what is left between it and the gateway is the gateway's own plumbing.
+ * /raw-contract/:id is the same for the raw route: TTL, the stored document proved valid JSON with a string
+ * status (one validating pass, the gateway's own scanner), an ETag; the bytes sent as they are.
+ * /v1/results/:id/wait is the third: a bare long-poll, one SUBSCRIBE per waiter on one subscriber connection,
+ * answered with the published bytes as they are when its channel's message comes (no view, no checks), and
+ * the subscription gauge the wake client polls on /metrics. Run through bench/wake-client.ts like the gateway,
+ * it is the floor of a wake-up burst on this machine: Node's HTTP answer and socket close per waiter.
  * Usage: node --import tsx bench/control.ts <http port> <redis port>
  */
 import { hash } from 'node:crypto'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { fastJsonView } from '../src/celery/fast-view.js'
+import { jsonMembers } from '../src/celery/json-text.js'
 
 const [port, redisPort] = process.argv.slice(2).map(Number)
 const redis = new Redis(redisPort ?? 6379, '127.0.0.1', { enableAutoPipelining: true })
@@ -30,9 +37,41 @@ app.get<{ Params: { id: string } }>('/view/:id', async (req, reply) => {
   return reply.header('etag', `"view-${hash('sha1', raw, 'base64url')}"`).header('cache-control', `private, max-age=${maxAge}`)
     .type('application/json; charset=utf-8').send(view.body)
 })
+app.get<{ Params: { id: string } }>('/raw-contract/:id', async (req, reply) => {
+  const key = `celery-task-meta-${req.params.id}`
+  const [raw, ttl] = await Promise.all([redis.getBuffer(key), redis.ttl(key)])
+  if (raw === null) return reply.code(404).send()
+  const status = jsonMembers(raw)?.get('status')
+  if (status === undefined || raw[status[0]] !== 0x22) return reply.code(422).send()
+  const maxAge = ttl < 0 ? 300 : Math.min(ttl, 300)
+  return reply.header('etag', `"raw-${hash('sha1', raw, 'base64url')}"`).header('cache-control', `private, max-age=${maxAge}`)
+    .type('application/json').send(raw)
+})
+const sub = new Redis(redisPort ?? 6379, '127.0.0.1')
+const waiting = new Map<string, Array<(body: Buffer) => void>>()
+const subscribed = new Set<string>()
+sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+  const name = channel.toString()
+  const answers = waiting.get(name)
+  if (answers === undefined) return
+  waiting.delete(name)
+  subscribed.delete(name)
+  sub.unsubscribe(name).catch(() => {})
+  for (const answer of answers) answer(message)
+})
+app.get<{ Params: { id: string } }>('/v1/results/:id/wait', (req, reply) => {
+  const channel = `celery-task-meta-${req.params.id}`
+  const answers = waiting.get(channel) ?? []
+  if (answers.length === 0) waiting.set(channel, answers)
+  answers.push(body => { reply.type('application/json').send(`{"timedOut":false,"result":${body.toString()}}`) })
+  if (answers.length === 1) sub.subscribe(channel).then(() => { if (waiting.has(channel)) subscribed.add(channel) }, () => {})
+  return reply
+})
+app.get('/metrics', async () => `result_gateway_pubsub_subscriptions ${subscribed.size}\n`)
 app.get('/healthz', async () => 'ok')
 await app.listen({ host: '127.0.0.1', port: port ?? 0 })
 process.on('SIGTERM', () => {
   redis.disconnect()
+  sub.disconnect()
   app.close().then(() => process.exit(0), () => process.exit(1))
 })

@@ -6,7 +6,7 @@ import type { wakeLatency } from './scenarios/wake.js'
 export interface Row { scenario: string, figures: Figures, rounds?: number[], cpuRounds?: Array<number | null> }
 
 export interface Report {
-  ratios: Record<'viewVsWebdis' | 'rawVsWebdis' | 'controlVsWebdis' | 'viewVsControl' | 'storeVsView' | 'viewCpuVsControlCpu' | 'webdisCpuVsControlCpu' | 'contractVsWebdis' | 'contractCpuVsControlCpu' | 'viewCpuVsContractCpu' | 'workers2VsWorkers1' | 'workers2VsWebdis', number>
+  ratios: Record<'viewVsWebdis' | 'rawVsWebdis' | 'controlVsWebdis' | 'viewVsControl' | 'storeVsView' | 'viewCpuVsControlCpu' | 'webdisCpuVsControlCpu' | 'contractVsWebdis' | 'contractCpuVsControlCpu' | 'viewCpuVsContractCpu' | 'rawContractVsWebdis' | 'workers2VsWorkers1' | 'workers2VsWebdis', number>
   rounds: number
   roundSeconds: number
   batchVsSingles: { batchMs: number, singlesMs: number } | null
@@ -19,6 +19,8 @@ export interface Report {
   idleSettleMs: number
   rows: Row[]
   wake: Awaited<ReturnType<typeof wakeLatency>> | null
+  /** The same wake client against bench/control.ts's bare long-poll. */
+  wakeControl: Awaited<ReturnType<typeof wakeLatency>> | null
   soak: SoakReport | null
 }
 
@@ -50,6 +52,13 @@ function wake (r: Report): string[] {
     `| paced: ${w.paced.size} results one at a time, ${w.waiters} waiters established | ${w.paced.p50} | ${w.paced.p99} | ${w.paced.max} | — |`,
     `| burst: ${w.burst.size} small results in one pipeline | ${w.burst.p50} | ${w.burst.p99} | ${w.burst.max} | ${w.burst.cpuUsPerWake} |`,
     `| burst: ${w.burstBig.size} results of ${w.burstBig.docBytes} B in one pipeline | ${w.burstBig.p50} | ${w.burstBig.p99} | ${w.burstBig.max} | ${w.burstBig.cpuUsPerWake} |`,
+    ...(r.wakeControl === null
+      ? []
+      : [
+      `| control (bare Fastify long-poll, ${r.wakeControl.waiters} waiters): paced | ${r.wakeControl.paced.p50} | ${r.wakeControl.paced.p99} | ${r.wakeControl.paced.max} | — |`,
+      `| control: burst of ${r.wakeControl.burst.size} small | ${r.wakeControl.burst.p50} | ${r.wakeControl.burst.p99} | ${r.wakeControl.burst.max} | ${r.wakeControl.burst.cpuUsPerWake} |`,
+      `| control: burst of ${r.wakeControl.burstBig.size} × ${r.wakeControl.burstBig.docBytes} B | ${r.wakeControl.burstBig.p50} | ${r.wakeControl.burstBig.p99} | ${r.wakeControl.burstBig.max} | ${r.wakeControl.burstBig.cpuUsPerWake} |`
+        ]),
     '', `Gateway resident memory: ${r.startRssMb} MB just after start, ${r.idleRssMb} MB idle (${r.idleSettleMs / 1000} s after start, no request yet); ${w.rssBeforeMb} MB after the HTTP scenarios, ${w.rssWithWaitersMb} MB with the ${w.waiters} waiters established (${w.rssPerThousandMb} MB per 1,000 idle waiters).`
   ]
 }
@@ -77,7 +86,7 @@ export function markdown (r: Report): string {
       `fetch view 4 KB **${x(q.viewVsWebdis)} webdis**, fetch raw 4 KB **${x(q.rawVsWebdis)} webdis**, control ${x(q.controlVsWebdis)} webdis, ` +
       `view ${x(q.viewVsControl)} the control, store 4 KB **${x(q.storeVsView)} fetch view**; ` +
       `CPU per request, view ÷ control **${x(q.viewCpuVsControlCpu)}** (webdis ÷ control ${x(q.webdisCpuVsControlCpu)}); ` +
-      `ceiling under the fetch contract (control doing only the contract's work: TTL, validation and view, ETag): ${x(q.contractVsWebdis)} webdis, CPU ${x(q.contractCpuVsControlCpu)} the bare control, and the gateway's view CPU is ${x(q.viewCpuVsContractCpu)} of it; ` +
+      `ceiling under the fetch contract (control doing only the contract's work: TTL, validation and view, ETag): ${x(q.contractVsWebdis)} webdis, CPU ${x(q.contractCpuVsControlCpu)} the bare control, and the gateway's view CPU is ${x(q.viewCpuVsContractCpu)} of it; the raw contract's own work ${x(q.rawContractVsWebdis)} webdis; ` +
       `RG_WORKERS=2 fetch view **${x(q.workers2VsWorkers1)} one worker** (${x(q.workers2VsWebdis)} webdis).`,
     '',
     `Rows from rounds show the median req/s and latencies of the rounds (per round in brackets); the other rows are single ${r.duration} s runs, compared with webdis's median. CPU µs/req: the measured process's utime + stime (with its workers') over the requests it answered.`,

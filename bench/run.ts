@@ -128,6 +128,7 @@ async function main (): Promise<void> {
       ['control: bare Fastify + ioredis passthrough 4KB', { url: `${control.url}/raw/bench-4KB`, pid: control.child.pid ?? 0 }],
       ['control: the fetch view contract\'s own work 4KB', { url: `${control.url}/view/bench-4KB`, pid: control.child.pid ?? 0 }],
       ['gateway: fetch view 4KB', { url: `${gw.url}/v1/results/bench-4KB`, pid }],
+      ['control: the fetch raw contract\'s own work 4KB', { url: `${control.url}/raw-contract/bench-4KB`, pid: control.child.pid ?? 0 }],
       ['gateway: fetch raw 4KB', { url: `${gw.url}/v1/results/bench-4KB/raw`, pid }],
       ['gateway: store 4KB', { url: `${gw.url}/v1/results/store-[<id>]`, pid, ...store }],
       ['gateway, RG_WORKERS=2: fetch view 4KB', { url: `${gw2.url}/v1/results/bench-4KB`, pid: gw2.child.pid ?? 0 }]
@@ -159,6 +160,7 @@ async function main (): Promise<void> {
       contractVsWebdis: pairedRatio(CONTRACT, WEBDIS),
       contractCpuVsControlCpu: cpuRatio(CONTRACT, CONTROL),
       viewCpuVsContractCpu: cpuRatio(VIEW, CONTRACT),
+      rawContractVsWebdis: pairedRatio('control: the fetch raw contract\'s own work 4KB', WEBDIS),
       webdisCpuVsControlCpu: cpuRatio(WEBDIS, CONTROL),
       workers2VsWorkers1: pairedRatio('gateway, RG_WORKERS=2: fetch view 4KB', VIEW),
       workers2VsWebdis: pairedRatio('gateway, RG_WORKERS=2: fetch view 4KB', WEBDIS)
@@ -175,7 +177,7 @@ async function main (): Promise<void> {
       process.stdout.write(md)
     }
     if (HEADLINE_ONLY) {
-      write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles: null, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake: null, soak: null, idleSettleMs: IDLE_SETTLE_MS })
+      write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles: null, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake: null, wakeControl: null, soak: null, idleSettleMs: IDLE_SETTLE_MS })
       return
     }
     await run('gateway: fetch view 200B', { url: `${gw.url}/v1/results/bench-200B`, pid })
@@ -191,12 +193,18 @@ async function main (): Promise<void> {
     process.stderr.write('batch of 1,000 vs 1,000 single fetches…\n')
     const batchVsSingles = await compareBatch(gw.url, batchIds)
     process.stderr.write('wake latency (client in its own process)…\n')
-    const wake = await runWakeClient<Awaited<ReturnType<typeof wakeLatency>>>(gw.url, redis.port, pid, Number(process.env.BENCH_WAITERS ?? 10000))
+    const waiters = Number(process.env.BENCH_WAITERS ?? 10000)
+    const wake = await runWakeClient<Awaited<ReturnType<typeof wakeLatency>>>(gw.url, redis.port, pid, waiters)
+    // The same client against the bare long-poll of bench/control.ts: the floor of a wake-up on this machine.
+    process.stderr.write('wake latency of the bare control…\n')
+    const wakeControlProcess = track(await startControl(redis.port))
+    const wakeControl = await runWakeClient<Awaited<ReturnType<typeof wakeLatency>>>(wakeControlProcess.url, redis.port, wakeControlProcess.child.pid ?? 0, waiters)
+    await wakeControlProcess.stop()
     const result = (JSON.parse(celeryDoc('x', 4096)) as { result: unknown }).result
     const soakReport = SOAK_REQUESTS > 0
       ? await soak({ start: () => startGateway(redis.url, gwEnv), total: SOAK_REQUESTS, segments: SOAK_SEGMENTS, connections, result, rounds: ROUNDS })
       : null
-    write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake, soak: soakReport, idleSettleMs: IDLE_SETTLE_MS })
+    write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake, wakeControl, soak: soakReport, idleSettleMs: IDLE_SETTLE_MS })
   } finally {
     client.disconnect()
   }
