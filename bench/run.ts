@@ -2,7 +2,7 @@
  * npm run bench: one run, one machine, the gateway side by side with its references on the same Redis and
  * the same preloaded keys — redis-benchmark GET (the floor) and webdis GET (an HTTP gateway in C).
  * Writes bench/results/<timestamp>.{json,md}. Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50),
- * BENCH_WAITERS (10000), BENCH_ROUNDS (3), BENCH_SOAK_REQUESTS (2000000; 0 = no soak), BENCH_SOAK_SEGMENTS (10),
+ * BENCH_WAITERS (10000), BENCH_ROUNDS (5), BENCH_SOAK_REQUESTS (2000000; 0 = no soak), BENCH_SOAK_SEGMENTS (10),
  * BENCH_SCOPE (all; headline = the paired rounds only, for quick A/B work: not a full run).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -17,7 +17,7 @@ import type { wakeLatency } from './scenarios/wake.js'
 const duration = Number(process.env.BENCH_DURATION ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const IDLE_SETTLE_MS = 45_000
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const roundSeconds = Math.max(1, Math.round(duration / 2))
 const WARM_UP_SECONDS = 5
 const SOAK_REQUESTS = Number(process.env.BENCH_SOAK_REQUESTS ?? 2_000_000)
