@@ -5,7 +5,6 @@
  * Redis trouble is 503 + Retry-After, logged once per burst at warn; other 5xx answer "internal error" and
  * are logged at error with the request id. Errors reach the log only through serializeError (no arguments).
  */
-import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
@@ -14,6 +13,7 @@ import { MethodNotAllowed, PROBLEM_TYPES, type ProblemCode, RedisDenied, RedisUn
 import { BurstLog, classifyRedisError, isUnavailable, serializeError, unavailableReason } from '../redis/errors.js'
 import type { Problem } from '../schemas/problem.js'
 import { AllowedMethods } from './allowed-methods.js'
+import { newRequestId } from './request-id.js'
 
 const RETRY_AFTER_SECONDS = '1'
 
@@ -100,7 +100,7 @@ export function clientErrorHandler (this: FastifyInstance, err: NodeJS.ErrnoExce
     : err.code === 'HPE_HEADER_OVERFLOW' ? 'RG_HEADERS_TOO_LARGE' : 'RG_INVALID_REQUEST'
   // The parser's code (e.g. HPE_INVALID_HEADER_TOKEN) names the fault; its message may quote request bytes.
   const detail = code === 'RG_INVALID_REQUEST' ? `malformed HTTP request (${err.code ?? 'parse error'})` : PROBLEM_TYPES[code].title
-  const id = randomUUID()
+  const id = newRequestId()
   const body = JSON.stringify(build(code, detail, id))
   this.log.debug({ code: err.code }, 'client error')
   if (socket.writable) {

@@ -10,10 +10,15 @@ import fp from 'fastify-plugin'
 
 const SAFE_ID = /^[A-Za-z0-9._:/=+-]{1,128}$/
 
-/** Fastify's genReqId: the client's id when safe, otherwise a fresh UUID. */
+/** A fresh id, for requests that bring none (or an unsafe one) and for errors met before a request exists. */
+export function newRequestId (): string {
+  return randomUUID()
+}
+
+/** Fastify's genReqId: the client's id when safe, otherwise a fresh one. */
 export function requestId (req: IncomingMessage): string {
   const given = req.headers['x-request-id']
-  return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID()
+  return typeof given === 'string' && SAFE_ID.test(given) ? given : newRequestId()
 }
 
 export default fp(async (app) => {
