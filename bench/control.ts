@@ -8,6 +8,10 @@
  * deadlines or error model: what is left between it and the gateway is the gateway's own plumbing.
  * /raw-contract/:id is the same for the raw route: TTL, the stored document proved valid JSON with a string
  * status (one validating pass, the gateway's own scanner), an ETag; the bytes sent as they are.
+ * PUT /store/:id is the store route's contract work: the body proved valid UTF-8 and no deeper than Celery
+ * reads (one validating scan, the gateway's own) with `result` kept as the client's bytes, the Celery document
+ * built, and the atomic SUCCESS-is-final write + PUBLISH (the gateway's own Lua script); no schema, auth,
+ * metrics or error model.
  * /v1/results/:id/wait is the third: a bare long-poll, one SUBSCRIBE per waiter on one subscriber connection,
  * answered with the published bytes as they are when its channel's message comes (no view, no checks), and
  * the subscription gauge the wake client polls on /metrics. Run through bench/wake-client.ts like the gateway,
@@ -18,11 +22,28 @@ import { hash } from 'node:crypto'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { fastJsonView } from '../src/celery/fast-view.js'
-import { jsonMembers } from '../src/celery/json-text.js'
+import { serializeMeta } from '../src/celery/codec.js'
+import { jsonMembers, MAX_VALUE_DEPTH, RawJson, scanBody } from '../src/celery/json-text.js'
+import { toMeta } from '../src/celery/meta.js'
+import { defineScripts } from '../src/redis/scripts.js'
+import type { StoreRequest } from '../src/schemas/result.js'
 
 const [port, redisPort] = process.argv.slice(2).map(Number)
 const redis = new Redis(redisPort ?? 6379, '127.0.0.1', { enableAutoPipelining: true })
+defineScripts(redis)
 const app = Fastify()
+app.removeContentTypeParser('application/json')
+app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+app.put<{ Params: { id: string }, Body: Buffer }>('/store/:id', async (req, reply) => {
+  const buf = req.body
+  const scan = scanBody(buf, MAX_VALUE_DEPTH + 1)
+  const span = scan.ok ? scan.members.get('result') : undefined
+  if (span === undefined) return reply.code(400).send()
+  const rest = JSON.parse(`${buf.toString('utf8', 0, span[0])}null${buf.toString('utf8', span[1])}`) as StoreRequest
+  const payload = serializeMeta(toMeta(req.params.id, { ...rest, result: new RawJson(buf.subarray(span[0], span[1])) }), 'json')
+  const [applied, info] = await redis.storeResult(`celery-task-meta-${req.params.id}`, payload, rest.ttlSeconds ?? 86400)
+  return reply.type('application/json').send(`{"taskId":${JSON.stringify(req.params.id)},"applied":${String(applied === 1)},"published":${Number(info)}}`)
+})
 app.get<{ Params: { id: string } }>('/raw/:id', async (req, reply) => {
   const raw = await redis.getBuffer(`celery-task-meta-${req.params.id}`)
   return raw === null ? reply.code(404).send() : reply.type('application/json').send(raw)

@@ -6,7 +6,7 @@ import type { wakeLatency } from './scenarios/wake.js'
 export interface Row { scenario: string, figures: Figures, rounds?: number[], cpuRounds?: Array<number | null> }
 
 export interface Report {
-  ratios: Record<'viewVsWebdis' | 'rawVsWebdis' | 'controlVsWebdis' | 'viewVsControl' | 'storeVsView' | 'viewCpuVsControlCpu' | 'webdisCpuVsControlCpu' | 'contractVsWebdis' | 'contractCpuVsControlCpu' | 'viewCpuVsContractCpu' | 'rawContractVsWebdis' | 'workers2VsWorkers1' | 'workers2VsWebdis', number>
+  ratios: Record<'viewVsWebdis' | 'rawVsWebdis' | 'controlVsWebdis' | 'viewVsControl' | 'storeVsView' | 'viewCpuVsControlCpu' | 'webdisCpuVsControlCpu' | 'contractVsWebdis' | 'contractCpuVsControlCpu' | 'viewCpuVsContractCpu' | 'rawContractVsWebdis' | 'storeContractVsViewContract' | 'workers2VsWorkers1' | 'workers2VsWebdis', number>
   rounds: number
   roundSeconds: number
   batchVsSingles: { batchMs: number, singlesMs: number } | null
@@ -86,7 +86,7 @@ export function markdown (r: Report): string {
       `fetch view 4 KB **${x(q.viewVsWebdis)} webdis**, fetch raw 4 KB **${x(q.rawVsWebdis)} webdis**, control ${x(q.controlVsWebdis)} webdis, ` +
       `view ${x(q.viewVsControl)} the control, store 4 KB **${x(q.storeVsView)} fetch view**; ` +
       `CPU per request, view ÷ control **${x(q.viewCpuVsControlCpu)}** (webdis ÷ control ${x(q.webdisCpuVsControlCpu)}); ` +
-      `ceiling under the fetch contract (control doing only the contract's work: TTL, validation and view, ETag): ${x(q.contractVsWebdis)} webdis, CPU ${x(q.contractCpuVsControlCpu)} the bare control, and the gateway's view CPU is ${x(q.viewCpuVsContractCpu)} of it; the raw contract's own work ${x(q.rawContractVsWebdis)} webdis; ` +
+      `ceiling under the fetch contract (control doing only the contract's work: TTL, validation and view, ETag): ${x(q.contractVsWebdis)} webdis, CPU ${x(q.contractCpuVsControlCpu)} the bare control, and the gateway's view CPU is ${x(q.viewCpuVsContractCpu)} of it; the raw contract's own work ${x(q.rawContractVsWebdis)} webdis; the store contract's own work ${x(q.storeContractVsViewContract)} the view contract's; ` +
       `RG_WORKERS=2 fetch view **${x(q.workers2VsWorkers1)} one worker** (${x(q.workers2VsWebdis)} webdis).`,
     '',
     `Rows from rounds show the median req/s and latencies of the rounds (per round in brackets); the other rows are single ${r.duration} s runs, compared with webdis's median. CPU µs/req: the measured process's utime + stime (with its workers') over the requests it answered.`,

@@ -130,6 +130,7 @@ async function main (): Promise<void> {
       ['gateway: fetch view 4KB', { url: `${gw.url}/v1/results/bench-4KB`, pid }],
       ['control: the fetch raw contract\'s own work 4KB', { url: `${control.url}/raw-contract/bench-4KB`, pid: control.child.pid ?? 0 }],
       ['gateway: fetch raw 4KB', { url: `${gw.url}/v1/results/bench-4KB/raw`, pid }],
+      ['control: the store contract\'s own work 4KB', { url: `${control.url}/store/cstore-[<id>]`, pid: control.child.pid ?? 0, ...store }],
       ['gateway: store 4KB', { url: `${gw.url}/v1/results/store-[<id>]`, pid, ...store }],
       ['gateway, RG_WORKERS=2: fetch view 4KB', { url: `${gw2.url}/v1/results/bench-4KB`, pid: gw2.child.pid ?? 0 }]
     ]
@@ -160,6 +161,7 @@ async function main (): Promise<void> {
       contractVsWebdis: pairedRatio(CONTRACT, WEBDIS),
       contractCpuVsControlCpu: cpuRatio(CONTRACT, CONTROL),
       viewCpuVsContractCpu: cpuRatio(VIEW, CONTRACT),
+      storeContractVsViewContract: pairedRatio('control: the store contract\'s own work 4KB', CONTRACT),
       rawContractVsWebdis: pairedRatio('control: the fetch raw contract\'s own work 4KB', WEBDIS),
       webdisCpuVsControlCpu: cpuRatio(WEBDIS, CONTROL),
       workers2VsWorkers1: pairedRatio('gateway, RG_WORKERS=2: fetch view 4KB', VIEW),
