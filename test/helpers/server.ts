@@ -24,8 +24,9 @@ export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Re
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
   t.teardown(() => stopProcess(child))
   const listening = async (): Promise<void> => {
-    // The until() deadline (30 s): tsx compiles the server at start, slow on a loaded CI machine.
-    await until(() => /Server listening/.test(output) || child.exitCode !== null, 'the server to listen')
+    // tsx compiles the server at start: over 30 s when a 2-core machine runs ~15 processes at once (seen in a
+    // loaded suite run). 90 s stays inside tap's 120 s per file.
+    await until(() => /Server listening/.test(output) || child.exitCode !== null, 'the server to listen', 90_000)
     if (!/Server listening/.test(output)) throw new Error(`server did not start:\n${output}`)
   }
   return { child, exited, listening, output: () => output }

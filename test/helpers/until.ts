@@ -1,9 +1,9 @@
 /** Deadlines for conditions, not performance thresholds: generous for a loaded 2-core CI machine. */
 const DEADLINE_MS = 30_000
 
-/** Resolves once `cond` holds; throws naming `what` after the deadline. */
-export async function until (cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS
+/** Resolves once `cond` holds; throws naming `what` after the deadline (30 s unless given). */
+export async function until (cond: () => boolean | Promise<boolean>, what: string, deadlineMs = DEADLINE_MS): Promise<void> {
+  const deadline = Date.now() + deadlineMs
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 10))
