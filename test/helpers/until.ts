@@ -11,8 +11,8 @@ export async function until (cond: () => boolean | Promise<boolean>, what: strin
 }
 
 /** Reads until `ok(value)`; returns that value, or throws with the last one seen. */
-export async function eventually<T> (read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS
+export async function eventually<T> (read: () => Promise<T>, ok: (v: T) => boolean, what: string, deadlineMs = DEADLINE_MS): Promise<T> {
+  const deadline = Date.now() + deadlineMs
   for (;;) {
     const v = await read()
     if (ok(v)) return v

@@ -32,7 +32,8 @@ t.test('two workers: served, metrics aggregated, SIGTERM answers waiters and exi
   const port = await freePort()
   const srv = runServer(t, { RG_HTTP_PORT: String(port), RG_REDIS_URL: redis.url, RG_AUTH_DISABLED: 'true', RG_WORKERS: '2', RG_LOG_LEVEL: 'info' })
   const base = `http://127.0.0.1:${port}`
-  await eventually(async () => (srv.output().match(/Server listening/g) ?? []).length, n => n === 2 || srv.child.exitCode !== null, 'two workers listening')
+  await eventually(async () => (srv.output().match(/Server listening/g) ?? []).length, n => n === 2 || srv.child.exitCode !== null, 'two workers listening', 90_000)
+  // (each worker compiles the server with tsx: as slow as a server start, see helpers/server.ts)
   t.equal(srv.child.exitCode, null, 'the primary runs')
   const put = await fetch(`${base}/v1/results/w1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"state":"SUCCESS","result":1}' })
   t.equal(put.status, 200)
