@@ -14,18 +14,29 @@ function report (store: ResultStore, outcome: WaitOutcome, wokeAt: bigint | null
   else answered.then(done, done)
 }
 
-export async function waitForResult (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<WaitResponse> {
-  const { value, outcome, wokeAt } = await waiter.wait<ResultView | null>({
+/**
+ * One task's wait, whatever the value is built as: `read` re-reads the stored value, `decode` turns a
+ * published payload into the same kind of value (undefined when it cannot be decoded: re-read instead).
+ */
+async function waitOne<T extends { ready: boolean, state: string }> (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number,
+  read: () => Promise<T | null>, decode: (payload: Buffer) => T, signal?: AbortSignal, answered?: Promise<unknown>): Promise<{ value: T | null | undefined, outcome: WaitOutcome }> {
+  const { value, outcome, wokeAt } = await waiter.wait<T | null>({
     channel: store.key(taskId),
-    read: () => store.fetch(taskId),
+    read,
     fromMessage: (payload) => {
-      try { return store.decodeView(payload, taskId) } catch { return undefined }
+      try { return decode(payload) } catch { return undefined }
     },
     isReady: (v) => v?.ready === true,
     timeoutMs,
     ...(signal === undefined ? {} : { signal })
   })
   report(store, outcome, wokeAt, answered)
+  return { value, outcome }
+}
+
+export async function waitForResult (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<WaitResponse> {
+  const { value, outcome } = await waitOne<ResultView>(store, waiter, taskId, timeoutMs,
+    () => store.fetch(taskId), (payload) => store.decodeView(payload, taskId), signal, answered)
   return {
     timedOut: outcome === 'timeout',
     interrupted: outcome === 'interrupted',
@@ -40,17 +51,8 @@ export async function waitForResult (store: ResultStore, waiter: Waiter, taskId:
  * parsed and re-serialized), which is most of the cost of a wake-up with a large result.
  */
 export async function waitForView (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<string> {
-  const { value, outcome, wokeAt } = await waiter.wait<ViewText | null>({
-    channel: store.key(taskId),
-    read: () => store.fetchText(taskId),
-    fromMessage: (payload) => {
-      try { return store.viewText(payload, taskId) } catch { return undefined }
-    },
-    isReady: (v) => v?.ready === true,
-    timeoutMs,
-    ...(signal === undefined ? {} : { signal })
-  })
-  report(store, outcome, wokeAt, answered)
+  const { value, outcome } = await waitOne<ViewText>(store, waiter, taskId, timeoutMs,
+    () => store.fetchText(taskId), (payload) => store.viewText(payload, taskId), signal, answered)
   return `{"timedOut":${String(outcome === 'timeout')},"interrupted":${String(outcome === 'interrupted')}` +
     `,"state":${JSON.stringify(value?.state ?? 'PENDING')},"result":${value?.body ?? 'null'}}`
 }
