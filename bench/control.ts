@@ -18,14 +18,14 @@
  * it is the floor of a wake-up burst on this machine: Node's HTTP answer and socket close per waiter.
  * Usage: node --import tsx bench/control.ts <http port> <redis port>
  */
-import { hash } from 'node:crypto'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import { fastJsonView } from '../src/celery/fast-view.js'
 import { serializeMeta } from '../src/celery/codec.js'
 import { jsonMembers, MAX_VALUE_DEPTH, RawJson, scanBody } from '../src/celery/json-text.js'
-import { toMeta } from '../src/celery/meta.js'
+import { READY_STATES, toMeta } from '../src/celery/meta.js'
 import { defineScripts } from '../src/redis/scripts.js'
+import { cacheControl, etagOf } from '../src/routes/v1/conditional.js'
 import type { StoreRequest } from '../src/schemas/result.js'
 
 const [port, redisPort] = process.argv.slice(2).map(Number)
@@ -54,8 +54,7 @@ app.get<{ Params: { id: string } }>('/view/:id', async (req, reply) => {
   if (raw === null) return reply.code(404).send()
   const view = fastJsonView(raw, req.params.id)
   if (view === null) return reply.code(500).send()
-  const maxAge = ttl < 0 ? 300 : Math.min(ttl, 300)
-  return reply.header('etag', `"view-${hash('sha1', raw, 'base64url')}"`).header('cache-control', `private, max-age=${maxAge}`)
+  return reply.header('etag', etagOf(raw, 'view')).header('cache-control', cacheControl(READY_STATES.has(view.state), ttl))
     .type('application/json; charset=utf-8').send(view.body)
 })
 app.get<{ Params: { id: string } }>('/raw-contract/:id', async (req, reply) => {
@@ -64,8 +63,8 @@ app.get<{ Params: { id: string } }>('/raw-contract/:id', async (req, reply) => {
   if (raw === null) return reply.code(404).send()
   const status = jsonMembers(raw)?.get('status')
   if (status === undefined || raw[status[0]] !== 0x22) return reply.code(422).send()
-  const maxAge = ttl < 0 ? 300 : Math.min(ttl, 300)
-  return reply.header('etag', `"raw-${hash('sha1', raw, 'base64url')}"`).header('cache-control', `private, max-age=${maxAge}`)
+  const ready = READY_STATES.has(raw.toString('utf8', status[0] + 1, status[1] - 1))
+  return reply.header('etag', etagOf(raw, 'raw')).header('cache-control', cacheControl(ready, ttl))
     .type('application/json').send(raw)
 })
 const sub = new Redis(redisPort ?? 6379, '127.0.0.1')
