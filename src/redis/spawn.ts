@@ -2,11 +2,12 @@
  * Starts a throwaway redis-server on a free loopback port (npm start without RG_REDIS_URL, and the tests),
  * and stops it by pid. Nothing is persisted to disk.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn, type ChildProcess, type ChildProcessByStdio, type SpawnOptions } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Readable, Writable } from 'node:stream'
 
 export interface SpawnedRedis {
   url: string
@@ -30,26 +31,40 @@ export function freePort (): Promise<number> {
 
 export class MissingBinaryError extends Error {}
 
+/** util-linux's setpriv (in every Debian/Ubuntu base system); absent on macOS, where children are not tied. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find(p => existsSync(p))
+
+/**
+ * spawn(), with the child tied to this process: if this process dies without stopping it (SIGKILL, a test
+ * runner's timeout), the kernel kills the child too (PR_SET_PDEATHSIG through `setpriv --pdeathsig`, which then
+ * execs the command under the same pid). A missing command then exits 127 instead of failing with ENOENT.
+ * stdout and stderr are pipes (read them, or resume() them); stdin is ignored unless asked for.
+ */
+export function spawnTied (command: string, args: readonly string[], options: Omit<SpawnOptions, 'stdio'> & { stdin?: 'ignore' | 'pipe' } = {}): ChildProcessByStdio<Writable | null, Readable, Readable> {
+  const { stdin = 'ignore', ...rest } = options
+  const [file, argv] = SETPRIV === undefined ? [command, args] : [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]]
+  return stdin === 'pipe'
+    ? spawn(file, argv, { ...rest, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(file, argv, { ...rest, stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
 /** Runs `binary` with redis-style args and resolves once it logs that it accepts connections. */
 export async function spawnRedis (binary: string, args: string[], port: number, readyPattern = /Ready to accept connections|Sentinel ID is/): Promise<SpawnedRedis> {
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnTied(binary, args)
   let output = ''
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString()
       if (readyPattern.test(output)) resolve()
     }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'ENOENT'
-        ? new MissingBinaryError(`${binary} not found: install it (apt-get install -y redis-server redis-sentinel redis-tools)`)
-        : err)
-    })
-    child.once('exit', (code) => reject(new Error(`${binary} exited with ${code}: ${output.slice(-500)}`)))
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    const missing = new MissingBinaryError(`${binary} not found: install it (apt-get install -y redis-server redis-sentinel redis-tools)`)
+    child.once('error', (err: NodeJS.ErrnoException) => { reject(err.code === 'ENOENT' ? missing : err) })
+    child.once('exit', (code) => { reject(code === 127 ? missing : new Error(`${binary} exited with ${code}: ${output.slice(-500)}`)) })
   })
-  child.stdout?.removeAllListeners('data').resume()
-  child.stderr?.removeAllListeners('data').resume()
+  child.stdout.removeAllListeners('data').resume()
+  child.stderr.removeAllListeners('data').resume()
   const pid = child.pid ?? 0
   return {
     url: `redis://127.0.0.1:${port}/0`,

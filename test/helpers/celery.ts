@@ -5,11 +5,10 @@
  * PYTHONPATH, so the same tests run against another Celery release (npm run test:celery).
  * Workers are stopped by pid in t.teardown.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { stopProcess } from '../../src/redis/spawn.js'
+import { spawnTied, stopProcess } from '../../src/redis/spawn.js'
 
 export const PYTHON = '/usr/bin/python3'
 const APP_DIR = fileURLToPath(new URL('../fixtures/celery-app/', import.meta.url))
@@ -63,9 +62,8 @@ function pyEnv (c: CeleryEnv): Record<string, string> {
   }
 }
 
-function run (args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(PYTHON, args, { cwd: APP_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  return child
+function run (args: string[], env: Record<string, string>) {
+  return spawnTied(PYTHON, args, { cwd: APP_DIR, env })
 }
 
 let version: Promise<[number, number]> | undefined
@@ -75,7 +73,7 @@ export function celeryVersion (): Promise<[number, number]> {
   version ??= new Promise((resolve, reject) => {
     const child = run(['-c', 'import celery, redis, msgpack; print(celery.__version__)'], baseEnv())
     let out = ''
-    child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
     child.once('error', () => reject(new Error(`Celery is not available to ${PYTHON}: ${INSTALL}`)))
     child.once('exit', code => {
       const m = /^(\d+)\.(\d+)/.exec(out.trim())
@@ -113,8 +111,8 @@ export async function startWorker (t: TapLike, c: CeleryEnv): Promise<CeleryEnv 
       output += chunk.toString()
       if (/ready\./.test(output)) resolve()
     }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
     child.once('exit', code => reject(new Error(`celery worker exited with ${code}:\n${output.slice(-2000)}`)))
     setTimeout(() => reject(new Error(`celery worker not ready after 60 s:\n${output.slice(-2000)}`)), 60_000).unref()
   })
@@ -125,12 +123,12 @@ export async function startWorker (t: TapLike, c: CeleryEnv): Promise<CeleryEnv 
 export function client (c: CeleryEnv, args: string[]): { lines: AsyncGenerator<unknown>, done: Promise<unknown[]> } {
   const child = run(['client.py', ...args], pyEnv(c))
   let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
   const seen: unknown[] = []
   const waiting: Array<(v: IteratorResult<unknown>) => void> = []
   let buffer = ''
   let ended = false
-  child.stdout?.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     buffer += d.toString()
     let nl
     while ((nl = buffer.indexOf('\n')) >= 0) {

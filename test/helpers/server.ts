@@ -1,6 +1,5 @@
-/** Runs src/server.ts as a real child process (stopped by pid in t.teardown). */
-import { spawn } from 'node:child_process'
-import { stopProcess } from '../../src/redis/spawn.js'
+/** Runs src/server.ts as a real child process (stopped by pid in t.teardown; killed with this test if tap kills it). */
+import { spawnTied, stopProcess } from '../../src/redis/spawn.js'
 import { until } from './until.js'
 
 const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
@@ -14,9 +13,8 @@ export const SERVER_TEST_ENV: Record<string, string> = { RG_LOAD_MAX_EVENT_LOOP_
 
 /** Runs src/server.ts as a real child process with only the given env (plus PATH) and arguments. */
 export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...SERVER_TEST_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
+  const child = spawnTied(process.execPath, ['--import', 'tsx', SERVER, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...SERVER_TEST_ENV, ...env }
   })
   let output = ''
   child.stdout.on('data', (c: Buffer) => { output += c.toString() })

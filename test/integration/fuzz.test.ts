@@ -3,14 +3,13 @@
  * the long one): no 5xx but 503, the process stays up, memory settles, results stored before are untouched,
  * every answer carries a bounded X-Request-Id; hostile stored values (a zlib bomb, invalid JSON) are read too.
  */
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { SERVER_TEST_ENV } from '../helpers/server.js'
+import { runServer } from '../helpers/server.js'
 import { until } from '../helpers/until.js'
 import { Redis } from 'ioredis'
 import { hostileValues, runFuzz } from '../../bench/fuzz.js'
-import { freePort, stopProcess } from '../../src/redis/spawn.js'
+import { freePort } from '../../src/redis/spawn.js'
 import { startRedis } from '../helpers/redis-server.js'
 
 const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024)
@@ -18,13 +17,10 @@ const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileS
 t.test('fuzzing a live gateway loses nothing and answers every request properly', async t => {
   const redis = await startRedis(t)
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('../../src/server.ts', import.meta.url).pathname], {
-    env: { PATH: process.env.PATH ?? '', ...SERVER_TEST_ENV, RG_REDIS_URL: redis.url, RG_HTTP_PORT: String(port), RG_AUTH_DISABLED: 'true', RG_LOG_LEVEL: 'fatal', RG_WAIT_MAX_SECONDS: '1', RG_WAIT_DEFAULT_SECONDS: '1' },
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
-  t.teardown(() => stopProcess(child))
+  const { child } = runServer(t, { RG_REDIS_URL: redis.url, RG_HTTP_PORT: String(port), RG_AUTH_DISABLED: 'true', RG_LOG_LEVEL: 'fatal', RG_WAIT_MAX_SECONDS: '1', RG_WAIT_DEFAULT_SECONDS: '1' })
   const base = `http://127.0.0.1:${port}`
-  await until(() => fetch(`${base}/healthz`).then(r => r.ok, () => false), 'the gateway to listen')
+  // No log line to wait for at level fatal: /healthz answers once it listens (90 s, as runServer allows).
+  await until(() => fetch(`${base}/healthz`).then(r => r.ok, () => false), 'the gateway to listen', 90_000)
   const client = new Redis(redis.port, '127.0.0.1')
   t.teardown(() => client.quit())
   const kept = ['keep-1', 'keep-2', 'keep-3']

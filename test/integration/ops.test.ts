@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process'
 import t from 'tap'
 import { Redis } from 'ioredis'
 import { loadConfig } from '../../src/config.js'
 import { runDoctor, type Check } from '../../src/ops/doctor.js'
-import { stopProcess } from '../../src/redis/spawn.js'
+import { spawnTied, stopProcess } from '../../src/redis/spawn.js'
 import { buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { eventually } from '../helpers/until.js'
@@ -12,7 +11,7 @@ const json = { 'content-type': 'application/json' }
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname
 
 function runCli (env: Record<string, string>, args: string[]): Promise<{ code: number | null, out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnTied(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } })
   let out = ''
   child.stdout.on('data', (c: Buffer) => { out += c.toString() })
   child.stderr.on('data', (c: Buffer) => { out += c.toString() })
@@ -98,9 +97,12 @@ t.test('doctor: a well-configured Redis passes; eviction and persistence mistake
   t.teardown(() => seed.quit())
   await seed.set('app1_celery-task-meta-1', '{"status":"SUCCESS","result":1}')
   const ok = byName(await runDoctor(loadConfig(env(good.url)).redis))
-  for (const name of ['connection', 'topology', 'maxmemory-policy', 'persistence', 'notify-keyspace-events', 'latency', 'results']) {
+  for (const name of ['connection', 'topology', 'maxmemory-policy', 'persistence', 'notify-keyspace-events', 'results']) {
     t.equal(ok[name]?.status, 'pass', `${name}: ${ok[name]?.detail ?? 'missing'}`)
   }
+  // Latency is the one check a loaded machine can fail on a good Redis: its verdict must match what it measured.
+  const pingMs = Number(/PING round trip median ([\d.]+) ms/.exec(ok.latency?.detail ?? '')?.[1] ?? NaN)
+  t.equal(ok.latency?.status, pingMs > 10 ? 'warn' : 'pass', `latency: ${ok.latency?.detail ?? 'missing'}`)
   t.match(ok.results?.detail, /1 results sampled under the prefix "app1_": json 1/)
 
   const bad = await startRedis(t, ['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru'])
@@ -119,7 +121,8 @@ t.test('doctor: a well-configured Redis passes; eviction and persistence mistake
   t.notMatch(cli.out, /wrong-password/, 'the password never printed')
   const clean = await runCli(env(good.url), ['doctor'])
   t.equal(clean.code, 0, clean.out)
-  t.match(clean.out, /OK: 7 pass, 0 warn, 0 fail/)
+  t.match(clean.out, /OK: (7 pass, 0 warn|6 pass, 1 warn), 0 fail/)
+  t.notMatch(clean.out, /^WARN {2}(?!latency)/m, 'only latency may warn (the machine may be loaded)')
   t.equal((await runCli({}, ['frobnicate'])).code, 2, 'usage')
 })
 

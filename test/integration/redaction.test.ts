@@ -2,12 +2,10 @@
  * Secrets never leave: a real gateway process at trace level, with a Redis password and API tokens, driven
  * through every endpoint (good and bad requests); its logs, every answer body and /metrics are scanned.
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { SERVER_TEST_ENV } from '../helpers/server.js'
-import { until } from '../helpers/until.js'
-import { freePort, stopProcess } from '../../src/redis/spawn.js'
+import { runServer } from '../helpers/server.js'
+import { freePort } from '../../src/redis/spawn.js'
 import { startRedis } from '../helpers/redis-server.js'
 
 t.test('no secret in logs, answers or metrics', async t => {
@@ -16,28 +14,18 @@ t.test('no secret in logs, answers or metrics', async t => {
   const adminToken = `at-${randomBytes(12).toString('hex')}`
   const redis = await startRedis(t, ['--requirepass', password])
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('../../src/server.ts', import.meta.url).pathname], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...SERVER_TEST_ENV,
-      RG_REDIS_URL: `redis://:${password}@127.0.0.1:${redis.port}/0`,
-      RG_AUTH_TOKENS: JSON.stringify([{ name: 'reader', token: readToken, scopes: ['read'] }, { name: 'ops', token: adminToken, scopes: ['admin'] }]),
-      RG_METRICS_PUBLIC: 'false',
-      RG_RATE_LIMIT_PER_MINUTE: '1000',
-      RG_HTTP_PORT: String(port),
-      RG_LOG_LEVEL: 'trace',
-      RG_WAIT_MAX_SECONDS: '1',
-      RG_WAIT_DEFAULT_SECONDS: '1',
-      // No load shedding: on a loaded CI box the start-up lag at trace level turned every answer into 503.
-      RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '0'
-    },
-    stdio: ['ignore', 'pipe', 'pipe']
+  // runServer turns load shedding off: on a loaded CI box the start-up lag at trace level turned every answer into 503.
+  const srv = runServer(t, {
+    RG_REDIS_URL: `redis://:${password}@127.0.0.1:${redis.port}/0`,
+    RG_AUTH_TOKENS: JSON.stringify([{ name: 'reader', token: readToken, scopes: ['read'] }, { name: 'ops', token: adminToken, scopes: ['admin'] }]),
+    RG_METRICS_PUBLIC: 'false',
+    RG_RATE_LIMIT_PER_MINUTE: '1000',
+    RG_HTTP_PORT: String(port),
+    RG_LOG_LEVEL: 'trace',
+    RG_WAIT_MAX_SECONDS: '1',
+    RG_WAIT_DEFAULT_SECONDS: '1'
   })
-  let logs = ''
-  child.stdout.on('data', (c: Buffer) => { logs += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { logs += c.toString() })
-  t.teardown(() => stopProcess(child))
-  await until(() => /Server listening/.test(logs), `the gateway to listen:\n${logs}`)
+  await srv.listening()
   const base = `http://127.0.0.1:${port}`
   const bodies: string[] = []
   const call = async (method: string, path: string, token?: string, body?: string) => {
@@ -68,8 +56,9 @@ t.test('no secret in logs, answers or metrics', async t => {
   t.same(statuses, [200, 403, 401, 200, 200, 200, 200, 200, 200, 200, 404, 400, 400, 204, 200, 200])
   const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } }).then(r => r.text())
   t.match(metrics, /result_gateway_http_requests_total/)
-  child.kill('SIGTERM')
-  await new Promise(resolve => child.once('exit', resolve))
+  srv.child.kill('SIGTERM')
+  await srv.exited
+  const logs = srv.output()
   t.ok(logs.split('\n').length > 20, 'trace logs were written')
   for (const [name, secret] of [['Redis password', password], ['read token', readToken], ['admin token', adminToken]] as const) {
     t.notMatch(logs, secret, `${name} absent from the logs`)
