@@ -48,7 +48,10 @@ async function start (config: Config, devRedis: SpawnedRedis | undefined, unreac
     app.log.warn({ redisPid: devRedis.pid, redisPort: devRedis.port },
       'RG_REDIS_URL and REDIS_HOST are unset: started a throwaway redis-server on 127.0.0.1 (data is lost on exit)')
   }
-  closeWithGrace({ delay: shutdownDeadlineMs(config.shutdown) }, async ({ signal, err }) => {
+  // Not the fault signals: a JS listener for SIGSEGV/SIGBUS/SIGFPE/SIGILL returns to the faulting instruction, which
+  // faults again, forever (Node's docs warn against it). Seen when the terminal of `npm start` closed: SIGHUP, then a
+  // fault while closing, and a gateway spinning at 100 % CPU instead of exiting.
+  closeWithGrace({ delay: shutdownDeadlineMs(config.shutdown), skip: ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL'] }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err: serializeError(err) }, 'shutting down after an error')
     else app.log.info({ signal }, 'shutting down')
     // Only SIGTERM (Kubernetes, docker stop) drains: Ctrl-C at a terminal and a crash close at once.

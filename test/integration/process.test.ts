@@ -3,12 +3,13 @@
  * Redis after a failed start, pretty logs at a terminal and JSON otherwise. (Split from cli.test.ts so each
  * file stays within the per-file timeout on a loaded CI box.)
  */
-import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import t from 'tap'
-import { freePort, stopProcess } from '../../src/redis/spawn.js'
+import { freePort, spawnTied, stopProcess } from '../../src/redis/spawn.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { runServer } from '../helpers/server.js'
+import { until } from '../helpers/until.js'
 
 const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
 
@@ -46,15 +47,34 @@ t.test('pretty logs at a terminal (pino-pretty), JSON otherwise', async t => {
   const redis = await startRedis(t)
   const port = await freePort()
   // python3's pty module gives the gateway a terminal as stdout.
-  const child = spawn('/usr/bin/python3', ['-c', 'import pty, sys; pty.spawn(sys.argv[1:])', process.execPath, '--import', 'tsx', SERVER], {
+  const child = spawnTied('/usr/bin/python3', ['-c', 'import pty, sys; pty.spawn(sys.argv[1:])', process.execPath, '--import', 'tsx', SERVER], {
     env: { PATH: process.env.PATH ?? '', RG_HTTP_PORT: String(port), RG_REDIS_URL: redis.url, RG_AUTH_DISABLED: 'true', RG_SHUTDOWN_DRAIN_SECONDS: '0' },
-    stdio: ['pipe', 'pipe', 'pipe']
+    stdin: 'pipe'
   })
   t.teardown(() => stopProcess(child))
   let output = ''
   child.stdout.on('data', (c: Buffer) => { output += c.toString() })
-  for (let i = 0; i < 600 && !/Server listening/.test(output); i++) await new Promise(resolve => setTimeout(resolve, 50))
+  // 90 s, as runServer allows a loaded machine to start the server.
+  await until(() => /Server listening/.test(output), 'the server to listen', 90_000)
   t.match(output, /INFO.*Server listening/, 'pino-pretty format')
   t.notMatch(output, /"level":30/, 'not JSON')
-  await fetch(`http://127.0.0.1:${port}/healthz`)
+  t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)
+
+  // The terminal goes away (an SSH session drops): the gateway, its session leader, gets SIGHUP and must exit.
+  // It used to stay behind at 100 % CPU: close-with-grace listened for SIGSEGV too, and a JS listener turns a
+  // fault into a handler that returns to the faulting instruction, forever (Node's docs warn against it).
+  const gateway = Number(readFileSync(`/proc/${child.pid ?? 0}/task/${child.pid ?? 0}/children`, 'utf8').trim())
+  t.ok(gateway > 0, `the gateway runs as pid ${gateway} under the pty`)
+  await stopProcess(child)
+  const gone = (): boolean => {
+    try {
+      // A zombie has exited: only its parent (init, here) has yet to reap it.
+      return /^State:\s+Z/m.test(readFileSync(`/proc/${gateway}/status`, 'utf8'))
+    } catch { return true }
+  }
+  await until(gone, `the gateway (pid ${gateway}) to exit after its terminal closed`).catch(err => {
+    try { process.kill(gateway, 'SIGKILL') } catch {}
+    throw err
+  })
+  t.ok(gone(), 'the gateway exited when its terminal closed')
 })
