@@ -8,6 +8,7 @@ import t from 'tap'
 import { freePort } from '../../src/redis/spawn.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { runServer } from '../helpers/server.js'
+import { measureStalls } from '../helpers/stalls.js'
 
 const TIMEOUT_S = 2
 
@@ -38,6 +39,8 @@ t.test('slow-loris connections are cut at the header timeout; /healthz stays fas
   const port = await freePort()
   const srv = runServer(t, { RG_REDIS_URL: redis.url, RG_HTTP_PORT: String(port), RG_AUTH_DISABLED: 'true', RG_LOG_LEVEL: 'info', RG_HTTP_HEADERS_TIMEOUT_SECONDS: String(TIMEOUT_S) })
   await srv.listening()
+  // This process times the connections: its own stalls delay when it sees a close (helpers/stalls.ts).
+  const stalls = measureStalls()
   const clients: Array<Awaited<ReturnType<typeof slowClient>>> = []
   for (let i = 0; i < 200; i++) clients.push(await slowClient(port))
   t.teardown(() => { for (const c of clients) c.sock.destroy() })
@@ -57,11 +60,13 @@ t.test('slow-loris connections are cut at the header timeout; /healthz stays fas
   const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0
 
   const lived = await Promise.all(clients.map(c => c.closedAfterMs))
+  const stallMs = stalls.stop()
   const first = Math.min(...lived)
   const last = Math.max(...lived)
-  t.comment(`200 slow connections lived ${Math.round(first)}–${Math.round(last)} ms (header timeout ${TIMEOUT_S} s); /healthz p99 ${Math.round(p99)} ms`)
+  t.comment(`200 slow connections lived ${Math.round(first)}–${Math.round(last)} ms (header timeout ${TIMEOUT_S} s); /healthz p99 ${Math.round(p99)} ms; ` +
+    `longest stall of this process ${stallMs} ms`)
   // The deadline the issue sets: within ±1 s of the configured timeout (before: up to 30 s later).
   t.ok(first >= TIMEOUT_S * 1000 - 1000, `none was cut before ${TIMEOUT_S - 1} s (first ${Math.round(first)} ms)`)
-  t.ok(last <= TIMEOUT_S * 1000 + 1000, `all were cut by ${TIMEOUT_S + 1} s (last ${Math.round(last)} ms)`)
+  t.ok(last <= TIMEOUT_S * 1000 + 1000 + stallMs, `all were cut by ${TIMEOUT_S + 1} s, plus ${stallMs} ms this process stalled (last ${Math.round(last)} ms)`)
   t.ok(p99 < 1000, `/healthz p99 under 1 s with 200 slow connections open (${Math.round(p99)} ms)`)
 })
