@@ -7,11 +7,10 @@
  * only), AB_ENV (extra gateway variables for both builds, as JSON). The summary (medians of the rounds' own B/A
  * ratios) is printed and written to bench/results/ab-<timestamp>.md.
  */
-import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { Redis } from 'ioredis'
 import { freePort, startRedisServer, stopProcess } from '../src/redis/spawn.js'
-import { cannon, celeryDoc, runWakeClient, waitForHttp } from './lib.js'
+import { cannon, celeryDoc, runWakeClient, spawnBench, waitForHttp } from './lib.js'
 import type { wakeLatency } from './scenarios/wake.js'
 
 const [distA = '', distB = ''] = process.argv.slice(2)
@@ -22,9 +21,8 @@ const EXTRA_ENV = JSON.parse(process.env.AB_ENV ?? '{}') as Record<string, strin
 
 async function start (dist: string, redisUrl: string) {
   const port = await freePort()
-  const child = spawn(process.execPath, [`${dist}/server.js`], {
-    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0', ...EXTRA_ENV },
-    stdio: ['ignore', 'ignore', 'inherit']
+  const child = spawnBench(process.execPath, [`${dist}/server.js`], {
+    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', RG_WAIT_MAX_SECONDS: '120', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0', ...EXTRA_ENV }
   })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`)

@@ -5,10 +5,9 @@
  *
  *   BENCH_BEFORE_ROOT=/tmp/before npx tsx bench/conditional.ts
  */
-import { spawn } from 'node:child_process'
 import { Redis } from 'ioredis'
 import { freePort, startRedisServer, stopProcess } from '../src/redis/spawn.js'
-import { cannon, waitForHttp, type Figures } from './lib.js'
+import { cannon, spawnBench, waitForHttp, type Figures } from './lib.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const DURATION = Number(process.env.BENCH_DURATION ?? 5)
@@ -19,10 +18,9 @@ const here = new URL('../', import.meta.url).pathname
 
 async function gateway (root: string, redisUrl: string) {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', `${root}/src/server.ts`], {
+  const child = spawnBench(process.execPath, ['--import', 'tsx', `${root}/src/server.ts`], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '0' },
-    stdio: ['ignore', 'ignore', 'inherit']
+    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '0' }
   })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`)

@@ -2,12 +2,24 @@
  * Bench plumbing: processes (redis-server, the gateway, webdis) on free loopback ports, stopped by pid;
  * CPU seconds of a pid from /proc; autocannon runs reduced to the figures the report needs.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { freePort, stopProcess } from '../src/redis/spawn.js'
+import { freePort, spawnTied, stopProcess } from '../src/redis/spawn.js'
+
+/**
+ * A process of the bench, tied to this one (spawnTied): a bench stopped mid-run (Ctrl-C, kill) leaves no
+ * gateway, control or webdis behind. Its stderr is passed on; its stdout is read by the caller or dropped.
+ */
+export function spawnBench (command: string, args: string[], options: { env?: NodeJS.ProcessEnv, cwd?: string, stdout?: 'read' | 'drop' } = {}): ReturnType<typeof spawnTied> {
+  const { stdout = 'drop', ...rest } = options
+  const child = spawnTied(command, args, rest)
+  child.stderr.pipe(process.stderr)
+  if (stdout === 'drop') child.stdout.resume()
+  return child
+}
 
 export interface Figures {
   requests: number
@@ -52,7 +64,7 @@ export function rssMb (pid: number): number {
 /** Runs bench/wake-client.ts in a process of its own; resolves with its figures. */
 export function runWakeClient<T> (base: string, redisPort: number, pid: number, waiters: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./wake-client.ts', import.meta.url).pathname, base, String(redisPort), String(pid), String(waiters)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawnBench(process.execPath, ['--import', 'tsx', new URL('./wake-client.ts', import.meta.url).pathname, base, String(redisPort), String(pid), String(waiters)], { stdout: 'read' })
     let out = ''
     child.stdout.on('data', (c: Buffer) => { out += c.toString() })
     child.once('error', reject)
@@ -78,9 +90,8 @@ export async function waitForHttp (url: string): Promise<void> {
 
 export async function startGateway (redisUrl: string, env: Record<string, string> = {}): Promise<{ url: string, child: ChildProcess, stop: () => Promise<void> }> {
   const port = await freePort()
-  const child = spawn(process.execPath, [new URL('../dist/server.js', import.meta.url).pathname], {
-    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', ...env },
-    stdio: ['ignore', 'ignore', 'inherit']
+  const child = spawnBench(process.execPath, [new URL('../dist/server.js', import.meta.url).pathname], {
+    env: { PATH: process.env.PATH ?? '', RG_REDIS_URL: redisUrl, RG_HTTP_PORT: String(port), RG_LOG_LEVEL: 'warn', RG_AUTH_DISABLED: 'true', ...env }
   })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`)
@@ -90,7 +101,7 @@ export async function startGateway (redisUrl: string, env: Record<string, string
 /** The bare Fastify + ioredis passthrough of bench/control.ts, as a child process. */
 export async function startControl (redisPort: number): Promise<{ url: string, child: ChildProcess, stop: () => Promise<void> }> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./control.ts', import.meta.url).pathname, String(port), String(redisPort)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const child = spawnBench(process.execPath, ['--import', 'tsx', new URL('./control.ts', import.meta.url).pathname, String(port), String(redisPort)])
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`)
   return { url, child, stop: () => stopProcess(child) }
@@ -111,10 +122,13 @@ export async function startWebdis (redisPort: number): Promise<{ url: string, ch
     verbosity: 0,
     logfile: '/dev/null'
   }))
-  const child = spawn('webdis', [conf], { stdio: 'ignore' })
+  const child = spawnBench('webdis', [conf])
   await new Promise<void>((resolve, reject) => {
-    child.once('error', (err) => reject(new Error(`webdis: ${err.message} (apt-get install -y webdis)`)))
-    child.once('spawn', () => resolve())
+    const missing = (): void => reject(new Error('webdis not found: install it (apt-get install -y webdis)'))
+    child.once('error', missing)
+    // Under setpriv a missing command is exit 127, not a spawn error.
+    child.once('exit', code => { if (code === 127) missing() })
+    child.once('spawn', () => setTimeout(resolve, 50))
   })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/PING`)
@@ -166,11 +180,16 @@ export async function cannon (o: CannonOptions): Promise<Figures> {
 /** Runs redis-benchmark against one preloaded key; returns requests per second and latency percentiles. */
 export function redisBenchmark (port: number, key: string, connections: number, requests: number): Promise<Figures> {
   return new Promise((resolve, reject) => {
-    const child = spawn('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(connections), '-n', String(requests), '--csv', 'GET', key], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawnBench('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(connections), '-n', String(requests), '--csv', 'GET', key], { stdout: 'read' })
     let out = ''
     child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-    child.once('error', (err) => reject(new Error(`redis-benchmark: ${err.message} (apt-get install -y redis-tools)`)))
-    child.once('exit', () => {
+    const missing = new Error('redis-benchmark not found: install it (apt-get install -y redis-tools)')
+    child.once('error', () => reject(missing))
+    child.once('exit', code => {
+      if (code === 127) {
+        reject(missing)
+        return
+      }
       // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
       const row = out.trim().split('\n').at(-1)?.split(',').map(v => v.replace(/"/g, '')) ?? []
       resolve({ requests, rps: Number(row[1]), p50: Number(row[4]), p99: Number(row[6]), errors: 0, non2xx: 0, cpuSeconds: null })

@@ -3,8 +3,9 @@
  * mixed load — fetch view 4 KB, store 4 KB (PROGRESS on one key, so Redis does not grow), wait on a ready
  * result (subscribe, read, unsubscribe) — in equal segments; each segment reports CPU µs per request (the
  * process's own counters) and resident memory. Then a second, fresh process is started and warmed, and the
- * aged and the fresh one are measured in alternating paired rounds: the headline is the median of the rounds'
- * own ratios of CPU per request (aged ÷ fresh), as everywhere in this bench.
+ * aged and the fresh one are measured in alternating paired rounds (which of the two goes first alternates
+ * too, so neither always runs on the heels of the other): the headline is the median of the rounds' own
+ * ratios of CPU per request (aged ÷ fresh), as everywhere in this bench.
  */
 import type { ChildProcess } from 'node:child_process'
 import { cannon, rssMb, type Figures } from '../lib.js'
@@ -58,9 +59,16 @@ export async function soak (o: { start: () => Promise<Gateway>, total: number, s
     await cannon({ url: fresh.url, connections: o.connections, duration: 5, requests })
     const amount = Math.min(per, 100_000)
     const paired: SoakReport['paired'] = []
+    const measure = (g: Gateway, pid: number): Promise<Figures> => cannon({ url: g.url, connections: o.connections, duration: 0, amount, requests, pid })
     for (let r = 0; r < o.rounds; r++) {
-      const a = await cannon({ url: aged.url, connections: o.connections, duration: 0, amount, requests, pid: agedPid })
-      const b = await cannon({ url: fresh.url, connections: o.connections, duration: 0, amount, requests, pid: freshPid })
+      let a: Figures, b: Figures
+      if (r % 2 === 0) {
+        a = await measure(aged, agedPid)
+        b = await measure(fresh, freshPid)
+      } else {
+        b = await measure(fresh, freshPid)
+        a = await measure(aged, agedPid)
+      }
       paired.push({ aged: round(a.cpuUsPerRequest), fresh: round(b.cpuUsPerRequest) })
     }
     return {
