@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { freePort, spawnTied, stopProcess } from '../src/redis/spawn.js'
+import { freePort, onMissingCommand, spawnTied, stopProcess } from '../src/redis/spawn.js'
 
 /**
  * A process of the bench, tied to this one (spawnTied): a bench stopped mid-run (Ctrl-C, kill) leaves no
@@ -123,15 +123,12 @@ export async function startWebdis (redisPort: number): Promise<{ url: string, ch
     logfile: '/dev/null'
   }))
   const child = spawnBench('webdis', [conf])
-  await new Promise<void>((resolve, reject) => {
-    const missing = (): void => reject(new Error('webdis not found: install it (apt-get install -y webdis)'))
-    child.once('error', missing)
-    // Under setpriv a missing command is exit 127, not a spawn error.
-    child.once('exit', code => { if (code === 127) missing() })
-    child.once('spawn', () => setTimeout(resolve, 50))
+  const failed = new Promise<never>((_resolve, reject) => {
+    onMissingCommand(child, () => reject(new Error('webdis not found: install it (apt-get install -y webdis)')))
+    child.once('error', reject)
   })
   const url = `http://127.0.0.1:${port}`
-  await waitForHttp(`${url}/PING`)
+  await Promise.race([waitForHttp(`${url}/PING`), failed])
   return { url, child, stop: () => stopProcess(child) }
 }
 
@@ -183,13 +180,10 @@ export function redisBenchmark (port: number, key: string, connections: number, 
     const child = spawnBench('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(connections), '-n', String(requests), '--csv', 'GET', key], { stdout: 'read' })
     let out = ''
     child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-    const missing = new Error('redis-benchmark not found: install it (apt-get install -y redis-tools)')
-    child.once('error', () => reject(missing))
+    onMissingCommand(child, () => reject(new Error('redis-benchmark not found: install it (apt-get install -y redis-tools)')))
+    child.once('error', reject)
     child.once('exit', code => {
-      if (code === 127) {
-        reject(missing)
-        return
-      }
+      if (code === 127) return // rejected above
       // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
       const row = out.trim().split('\n').at(-1)?.split(',').map(v => v.replace(/"/g, '')) ?? []
       resolve({ requests, rps: Number(row[1]), p50: Number(row[4]), p99: Number(row[6]), errors: 0, non2xx: 0, cpuSeconds: null })

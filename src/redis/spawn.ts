@@ -38,7 +38,8 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find(p => existsSync(p))
  * spawn(), with the child tied to this process: if this process dies without stopping it (SIGKILL, a test
  * runner's timeout), the kernel kills the child too (PR_SET_PDEATHSIG through `setpriv --pdeathsig`, which then
  * execs the command under the same pid). A missing command then exits 127 instead of failing with ENOENT.
- * stdout and stderr are pipes (read them, or resume() them); stdin is ignored unless asked for.
+ * stdout and stderr are pipes (read them, or resume() them); stdin is ignored unless asked for. Use
+ * onMissingCommand() to tell a missing command apart, tied or not.
  */
 export function spawnTied (command: string, args: readonly string[], options: Omit<SpawnOptions, 'stdio'> & { stdin?: 'ignore' | 'pipe' } = {}): ChildProcessByStdio<Writable | null, Readable, Readable> {
   const { stdin = 'ignore', ...rest } = options
@@ -46,6 +47,12 @@ export function spawnTied (command: string, args: readonly string[], options: Om
   return stdin === 'pipe'
     ? spawn(file, argv, { ...rest, stdio: ['pipe', 'pipe', 'pipe'] })
     : spawn(file, argv, { ...rest, stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+/** Calls `missing` once if the command of a spawnTied() child does not exist: ENOENT untied, exit 127 under setpriv. */
+export function onMissingCommand (child: ChildProcess, missing: () => void): void {
+  child.once('error', (err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') missing() })
+  child.once('exit', code => { if (code === 127) missing() })
 }
 
 /** Runs `binary` with redis-style args and resolves once it logs that it accepts connections. */
@@ -59,9 +66,9 @@ export async function spawnRedis (binary: string, args: string[], port: number, 
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    const missing = new MissingBinaryError(`${binary} not found: install it (apt-get install -y redis-server redis-sentinel redis-tools)`)
-    child.once('error', (err: NodeJS.ErrnoException) => { reject(err.code === 'ENOENT' ? missing : err) })
-    child.once('exit', (code) => { reject(code === 127 ? missing : new Error(`${binary} exited with ${code}: ${output.slice(-500)}`)) })
+    onMissingCommand(child, () => reject(new MissingBinaryError(`${binary} not found: install it (apt-get install -y redis-server redis-sentinel redis-tools)`)))
+    child.once('error', reject)
+    child.once('exit', (code) => { reject(new Error(`${binary} exited with ${code}: ${output.slice(-500)}`)) })
   })
   child.stdout.removeAllListeners('data').resume()
   child.stderr.removeAllListeners('data').resume()
