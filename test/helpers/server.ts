@@ -5,6 +5,12 @@ import { until } from './until.js'
 const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
 
 /**
+ * How long a spawned gateway may take to listen: tsx compiles the server at start, over 30 s when a 2-core
+ * machine runs ~15 processes at once (seen in a loaded suite run). 90 s stays inside tap's 120 s per file.
+ */
+export const SERVER_START_MS = 90_000
+
+/**
  * What every spawned test gateway gets unless a test says otherwise: no shedding on event-loop lag, which on a
  * loaded 2-core CI machine turns CPU starvation into stray 503s (as buildTestApp does; limits.test.ts turns it on
  * where shedding is the subject), and no drain (the tests that stop it need no load balancer).
@@ -22,9 +28,7 @@ export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Re
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
   t.teardown(() => stopProcess(child))
   const listening = async (): Promise<void> => {
-    // tsx compiles the server at start: over 30 s when a 2-core machine runs ~15 processes at once (seen in a
-    // loaded suite run). 90 s stays inside tap's 120 s per file.
-    await until(() => /Server listening/.test(output) || child.exitCode !== null, 'the server to listen', 90_000)
+    await until(() => /Server listening/.test(output) || child.exitCode !== null, 'the server to listen', SERVER_START_MS)
     if (!/Server listening/.test(output)) throw new Error(`server did not start:\n${output}`)
   }
   return { child, exited, listening, output: () => output }

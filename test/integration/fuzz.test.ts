@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { runServer } from '../helpers/server.js'
+import { runServer, SERVER_START_MS } from '../helpers/server.js'
 import { until } from '../helpers/until.js'
 import { Redis } from 'ioredis'
 import { hostileValues, runFuzz } from '../../bench/fuzz.js'
@@ -19,8 +19,8 @@ t.test('fuzzing a live gateway loses nothing and answers every request properly'
   const port = await freePort()
   const { child } = runServer(t, { RG_REDIS_URL: redis.url, RG_HTTP_PORT: String(port), RG_AUTH_DISABLED: 'true', RG_LOG_LEVEL: 'fatal', RG_WAIT_MAX_SECONDS: '1', RG_WAIT_DEFAULT_SECONDS: '1' })
   const base = `http://127.0.0.1:${port}`
-  // No log line to wait for at level fatal: /healthz answers once it listens (90 s, as runServer allows).
-  await until(() => fetch(`${base}/healthz`).then(r => r.ok, () => false), 'the gateway to listen', 90_000)
+  // No log line to wait for at level fatal: /healthz answers once it listens.
+  await until(() => fetch(`${base}/healthz`).then(r => r.ok, () => false), 'the gateway to listen', SERVER_START_MS)
   const client = new Redis(redis.port, '127.0.0.1')
   t.teardown(() => client.quit())
   const kept = ['keep-1', 'keep-2', 'keep-3']

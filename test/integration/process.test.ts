@@ -8,7 +8,7 @@ import { createServer } from 'node:net'
 import t from 'tap'
 import { freePort, spawnTied, stopProcess } from '../../src/redis/spawn.js'
 import { startRedis } from '../helpers/redis-server.js'
-import { runServer } from '../helpers/server.js'
+import { runServer, SERVER_START_MS } from '../helpers/server.js'
 import { until } from '../helpers/until.js'
 
 const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
@@ -54,8 +54,7 @@ t.test('pretty logs at a terminal (pino-pretty), JSON otherwise', async t => {
   t.teardown(() => stopProcess(child))
   let output = ''
   child.stdout.on('data', (c: Buffer) => { output += c.toString() })
-  // 90 s, as runServer allows a loaded machine to start the server.
-  await until(() => /Server listening/.test(output), 'the server to listen', 90_000)
+  await until(() => /Server listening/.test(output), 'the server to listen', SERVER_START_MS)
   t.match(output, /INFO.*Server listening/, 'pino-pretty format')
   t.notMatch(output, /"level":30/, 'not JSON')
   t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)

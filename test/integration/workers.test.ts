@@ -7,7 +7,7 @@ import { createServer, get } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { freePort } from '../../src/redis/spawn.js'
-import { runServer } from '../helpers/server.js'
+import { runServer, SERVER_START_MS } from '../helpers/server.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { eventually } from '../helpers/until.js'
 
@@ -32,7 +32,7 @@ t.test('two workers: served, metrics aggregated, SIGTERM answers waiters and exi
   const port = await freePort()
   const srv = runServer(t, { RG_HTTP_PORT: String(port), RG_REDIS_URL: redis.url, RG_AUTH_DISABLED: 'true', RG_WORKERS: '2', RG_LOG_LEVEL: 'info' })
   const base = `http://127.0.0.1:${port}`
-  await eventually(async () => (srv.output().match(/Server listening/g) ?? []).length, n => n === 2 || srv.child.exitCode !== null, 'two workers listening', 90_000)
+  await eventually(async () => (srv.output().match(/Server listening/g) ?? []).length, n => n === 2 || srv.child.exitCode !== null, 'two workers listening', SERVER_START_MS)
   // (each worker compiles the server with tsx: as slow as a server start, see helpers/server.ts)
   t.equal(srv.child.exitCode, null, 'the primary runs')
   const put = await fetch(`${base}/v1/results/w1`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"state":"SUCCESS","result":1}' })
