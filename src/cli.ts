@@ -22,7 +22,7 @@ ${USAGE}
   stats    result keys by state and TTL bucket, Redis memory (JSON, SCAN in paced batches)
   sweep    results without a TTL: a dry-run report, or --apply gives them RG_RESULT_TTL_SECONDS (resumable: --cursor)
 
-The server itself: node dist/server.js (configuration: RG_* variables, README: Configuration).
+The server itself: node dist/server.js (configuration: RG_* variables, docs/configuration.md).
 `
 
 async function main (argv: string[]): Promise<number> {

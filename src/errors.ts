@@ -4,7 +4,7 @@
  */
 import createError from '@fastify/error'
 
-/** Problem `type` slug and `title` for each code; README's error table is checked against this. */
+/** Problem `type` slug and `title` for each code; the table in docs/errors.md is checked against this. */
 export const PROBLEM_TYPES = {
   RG_INVALID_REQUEST: { slug: 'invalid-request', title: 'Invalid request', status: 400 },
   RG_UNAUTHENTICATED: { slug: 'unauthenticated', title: 'Authentication required', status: 401 },
@@ -67,4 +67,4 @@ export const Forbidden = createError<[string, string]>(
 export const RateLimited = createError<[string, string]>(
   'RG_RATE_LIMITED', 'Rate limit of %s exceeded; retry in %s', 429)
 export const RedisDenied = createError<[string]>(
-  'RG_REDIS_DENIED', 'Redis refused the gateway\'s command (%s): grant the ACL rule in the README', 500)
+  'RG_REDIS_DENIED', 'Redis refused the gateway\'s command (%s): grant the ACL rule in docs/security.md', 500)

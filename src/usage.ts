@@ -8,7 +8,7 @@ export const SERVER_HELP = `result-gateway ${VERSION}: HTTP front door to Celery
 
 usage: node dist/server.js [--help | --version]
 
-Configuration is read from RG_* environment variables only (README: Configuration), e.g.
+Configuration is read from RG_* environment variables only (docs/configuration.md), e.g.
   RG_REDIS_URL=redis://redis:6379/0 RG_AUTH_TOKENS='[...]' node dist/server.js
 With no Redis configured a throwaway local redis-server is started (development).
 Operator commands: result-gateway --help (doctor, stats, sweep).

@@ -303,7 +303,7 @@ export interface components {
         TaskId: string;
         /** @description application/problem+json */
         Problem: {
-            /** @description `/problems/<slug>`: one per code (see the README's error table) */
+            /** @description `/problems/<slug>`: one per code (see docs/errors.md) */
             type: string;
             title: string;
             status: number;
@@ -312,7 +312,7 @@ export interface components {
             /** @description The request id (also in the logs) */
             instance: string;
             /**
-             * @description The RG_* code: one row of the README's error table. Clients should accept codes added in later releases
+             * @description The RG_* code: one row of the table in docs/errors.md. Clients should accept codes added in later releases
              * @enum {string}
              */
             code: "RG_INVALID_REQUEST" | "RG_UNAUTHENTICATED" | "RG_FORBIDDEN" | "RG_RESULT_NOT_FOUND" | "RG_GROUP_NOT_FOUND" | "RG_ROUTE_NOT_FOUND" | "RG_METHOD_NOT_ALLOWED" | "RG_REQUEST_TIMEOUT" | "RG_RESULT_FINAL" | "RG_PAYLOAD_TOO_LARGE" | "RG_UNSUPPORTED_MEDIA_TYPE" | "RG_RATE_LIMITED" | "RG_HEADERS_TOO_LARGE" | "RG_UNSUPPORTED_SERIALIZER" | "RG_UNDECODABLE_RESULT" | "RG_REDIS_UNAVAILABLE" | "RG_NOT_REPLICATED" | "RG_SHUTTING_DOWN" | "RG_OVERLOADED" | "RG_TOO_MANY_WAITERS" | "RG_REDIS_DENIED" | "RG_INTERNAL";

@@ -19,7 +19,7 @@ export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
         title: 'result-gateway',
         version: API_VERSION,
         description: 'HTTP front door to Celery task results kept in Redis. Errors are application/problem+json (RFC 9457). ' +
-          'Operation ids are stable within /v1 (see the README\'s "API stability").',
+          'Operation ids are stable within /v1 (see docs/api.md, "API stability").',
         // Who answers for the API; no public address is promised here, so none is invented.
         contact: { name: 'result-gateway maintainers' },
         license: { name: 'MIT', identifier: 'MIT' }

@@ -17,7 +17,7 @@ import { newRequestId } from './request-id.js'
 
 const RETRY_AFTER_SECONDS = '1'
 
-/** Fastify's own codes, as the gateway's: clients see one vocabulary, the README's table. */
+/** Fastify's own codes, as the gateway's: clients see one vocabulary, the table in docs/errors.md. */
 const FASTIFY_CODES: Record<string, ProblemCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'RG_PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'RG_UNSUPPORTED_MEDIA_TYPE',
@@ -69,7 +69,7 @@ export function problemFor (err: FastifyError, instance: string): Problem {
   return build(BY_STATUS[status] ?? 'RG_INVALID_REQUEST', err.message, instance)
 }
 
-/** The status always comes from the code's row, so a body can never disagree with the README's table. */
+/** The status always comes from the code's row, so a body can never disagree with docs/errors.md. */
 function build (code: ProblemCode, detail: string, instance: string, errors?: Problem['errors']): Problem {
   const known = PROBLEM_TYPES[code]
   const p: Problem = { type: `/problems/${known.slug}`, title: known.title, status: known.status, detail, instance, code }

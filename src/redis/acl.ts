@@ -1,5 +1,5 @@
 /**
- * The least-privilege Redis ACL rule for the gateway (README "Security"; tested in test/integration/acl.test.ts):
+ * The least-privilege Redis ACL rule for the gateway (docs/security.md; tested in test/integration/acl.test.ts):
  * only its own keys and channels under the Celery prefix, only the commands it sends.
  */
 const COMMANDS = [

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { PROBLEM_TYPES, type ProblemCode } from '../errors.js'
 
 export const ProblemSchema = Type.Object({
-  type: Type.String({ description: '`/problems/<slug>`: one per code (see the README\'s error table)' }),
+  type: Type.String({ description: '`/problems/<slug>`: one per code (see docs/errors.md)' }),
   title: Type.String(),
   status: Type.Integer(),
   detail: Type.String({ description: 'What went wrong for this request; safe to show' }),
@@ -13,7 +13,7 @@ export const ProblemSchema = Type.Object({
   code: Type.Unsafe<ProblemCode>({
     type: 'string',
     enum: Object.keys(PROBLEM_TYPES),
-    description: 'The RG_* code: one row of the README\'s error table. Clients should accept codes added in later releases'
+    description: 'The RG_* code: one row of the table in docs/errors.md. Clients should accept codes added in later releases'
   }),
   errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
     description: 'Validation failures only'

@@ -20,7 +20,7 @@ const json = { 'content-type': 'application/json' }
 t.test('Celery ≥ 5.5 with global_keyprefix and a non-UTC timezone, both directions', async t => {
   if (!(await celeryAtLeast(5, 5))) {
     throw new Error(`these tests need Celery ≥ 5.5, found ${(await celeryVersion()).join('.')}: ` +
-      'run them as `RG_TEST_CELERY_PATH=<celery 5.6 site folder> npm run test:celery` (README: Celery compatibility)')
+      'run them as `RG_TEST_CELERY_PATH=<celery 5.6 site folder> npm run test:celery` (docs/celery.md)')
   }
   const server = await startRedis(t)
   const app = await buildTestApp(t, server.url, { RG_REDIS_KEY_PREFIX: 'app56', RG_WAIT_POLL_INTERVAL_MS: '600000' })

@@ -12,22 +12,22 @@ t.test('openapi.yaml matches the route schemas (run `npm run openapi` after chan
   t.equal(readFileSync(OPENAPI_PATH, 'utf8'), await renderOpenApiYaml())
 })
 
-t.test('the README documents every variable and every error code', async t => {
-  const readme = read('README.md')
+t.test('docs/configuration.md documents every variable, docs/errors.md every error code', async t => {
+  const config = read('docs/configuration.md')
   for (const [name, schema] of Object.entries(ConfigSchema.properties)) {
-    const row = readme.split('\n').find(l => l.startsWith(`| \`${name}\` |`))
+    const row = config.split('\n').find(l => l.startsWith(`| \`${name}\` |`))
     t.ok(row, `${name} has a row in the configuration table`)
     const def = (schema as { default?: unknown }).default
     if (def !== undefined && def !== '') t.match(row, `\`${String(def)}\``, `${name} default is documented`)
   }
+  const errors = read('docs/errors.md')
   for (const [code, p] of Object.entries(PROBLEM_TYPES)) {
-    t.match(readme, `| ${p.status} | \`${code}\` | \`/problems/${p.slug}\` | ${p.title} |`, code)
+    t.match(errors, `| ${p.status} | \`${code}\` | \`/problems/${p.slug}\` | ${p.title} |`, code)
   }
 })
 
 t.test('the error table lists every code the gateway can send, and nothing else', async t => {
-  const readme = read('README.md')
-  const section = readme.slice(readme.indexOf('## Errors'), readme.indexOf('## Metrics'))
+  const section = read('docs/errors.md')
   const listed = [...section.matchAll(/^\| \d{3} \| `(RG_[A-Z_]+)` \|/gm)].map(m => m[1])
   t.same([...listed].sort(), Object.keys(PROBLEM_TYPES).sort(), 'table rows = PROBLEM_TYPES')
   // Every error declared with createError in src/ has a row in PROBLEM_TYPES (so it has one in the table).
@@ -40,26 +40,26 @@ t.test('the error table lists every code the gateway can send, and nothing else'
   }
 })
 
-t.test('the README documents every operationId, and LICENSE matches package.json', async t => {
-  const readme = read('README.md')
+t.test('docs/api.md documents every operationId, and LICENSE matches package.json', async t => {
+  const api = read('docs/api.md')
   const spec = read('openapi.yaml')
   const ids = [...spec.matchAll(/^ {6}operationId: (\w+)$/gm)].map(m => m[1])
   t.equal(ids.length, 16)
-  for (const id of ids) t.match(readme, `| \`${id ?? ''}\` |`, String(id))
+  for (const id of ids) t.match(api, `| \`${id ?? ''}\` |`, String(id))
   const pkg = JSON.parse(read('package.json')) as { license: string }
   t.equal(pkg.license, 'MIT')
   t.match(read('LICENSE'), /^MIT License\n/)
   t.match(read('CHANGELOG.md'), /^# Changelog\n[\s\S]*## \[Unreleased\]/)
 })
 
-t.test('the README lists every result_gateway_* metric with its type', async t => {
-  const readme = read('README.md')
+t.test('docs/operations.md lists every result_gateway_* metric with its type', async t => {
+  const operations = read('docs/operations.md')
   const app = await buildApp(loadConfig({ RG_REDIS_URL: 'redis://127.0.0.1:6379/0', RG_LOG_LEVEL: 'silent', RG_AUTH_DISABLED: 'true' }))
   t.teardown(() => app.close())
   await app.ready()
   const ours = (await app.metrics.registry.getMetricsAsJSON()).filter(m => m.name.startsWith('result_gateway_'))
   t.ok(ours.length >= 10)
-  for (const m of ours) t.match(readme, `| \`${m.name}\` | ${m.type} | ${m.help} |`, m.name)
+  for (const m of ours) t.match(operations, `| \`${m.name}\` | ${m.type} | ${m.help} |`, m.name)
 })
 
 t.test('the quick start is two commands, and CI runs exactly the test one', async t => {

@@ -67,7 +67,7 @@ t.test('secrets: created from redis.password, or read from existingSecret, never
   }
 })
 
-t.test('topologies: Sentinel and Cluster from the README\'s variables, TLS files from a mounted Secret', async t => {
+t.test('topologies: Sentinel and Cluster from docs/redis.md\'s variables, TLS files from a mounted Secret', async t => {
   const sentinel = await render('sentinel-values.yaml')
   const cm = sentinel.find(m => m.kind === 'ConfigMap')?.data ?? {}
   const env = container(sentinel).env ?? []

@@ -1,6 +1,6 @@
 /**
  * The shipped alerts: `promtool check rules` and `promtool test rules` (series in, alert out) on
- * deploy/prometheus/, the chart's copy identical to it, every alert with severity, a runbook in the README
+ * deploy/prometheus/, the chart's copy identical to it, every alert with severity, a runbook in docs/troubleshooting.md
  * and a firing test case, and every metric it names one the gateway exports.
  */
 import { readFileSync } from 'node:fs'
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parse } from 'yaml'
 import { promtool } from '../helpers/promtool.js'
+import { anchors as headingAnchors } from '../helpers/markdown.js'
 import { exportedSeriesNames, metricNames } from '../helpers/promql.js'
 
 const root = new URL('../../', import.meta.url)
@@ -32,9 +33,8 @@ t.test('one source: the chart renders a byte-identical copy', async t => {
     'cp deploy/prometheus/result-gateway.rules.yaml helm/result-gateway/files/')
 })
 
-t.test('every alert: severity, a runbook anchor in the README, a firing test case', async t => {
-  const readme = readFileSync(new URL('README.md', root), 'utf8')
-  const anchors = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map(m => (m[1] ?? '').toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')))
+t.test('every alert: severity, a runbook anchor in docs/troubleshooting.md, a firing test case', async t => {
+  const anchors = headingAnchors(readFileSync(new URL('docs/troubleshooting.md', root), 'utf8'))
   const tests = parse(readFileSync(TESTS, 'utf8')) as { tests: Array<{ alert_rule_test: Array<{ alertname: string, exp_alerts: unknown[] }> }> }
   const cases = tests.tests.flatMap(c => c.alert_rule_test)
   const expected = ['ResultGatewayRedisUnreachable', 'ResultGatewayHighErrorRatio', 'ResultGatewayWaitersNearLimit',
@@ -42,8 +42,8 @@ t.test('every alert: severity, a runbook anchor in the README, a firing test cas
   t.same(rules.map(r => r.alert).sort(), [...expected].sort())
   for (const r of rules) {
     t.match(r.labels?.severity, /^(critical|warning|info)$/, `${r.alert}: severity`)
-    const anchor = /README\.md#([\w-]+)$/.exec(r.annotations?.runbook_url ?? '')?.[1]
-    t.ok(anchor !== undefined && anchors.has(anchor), `${r.alert}: runbook_url points at a README heading (${anchor ?? 'none'})`)
+    const anchor = /\/docs\/troubleshooting\.md#([\w-]+)$/.exec(r.annotations?.runbook_url ?? '')?.[1]
+    t.ok(anchor !== undefined && anchors.has(anchor), `${r.alert}: runbook_url points at a heading of docs/troubleshooting.md (${anchor ?? 'none'})`)
     t.ok(cases.some(c => c.alertname === r.alert && c.exp_alerts.length > 0), `${r.alert}: a test case where it fires`)
     t.ok(cases.some(c => c.alertname === r.alert && c.exp_alerts.length === 0), `${r.alert}: a test case where it does not`)
   }

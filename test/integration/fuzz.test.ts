@@ -1,5 +1,5 @@
 /**
- * A seeded fuzz round over a real socket against a real gateway process (bench/fuzz.ts; `npm run fuzz` runs
+ * A seeded fuzz round over a real socket against a real gateway process (scripts/fuzz.ts; `npm run fuzz` runs
  * the long one): no 5xx but 503, the process stays up, memory settles, results stored before are untouched,
  * every answer carries a bounded X-Request-Id; hostile stored values (a zlib bomb, invalid JSON) are read too.
  */
@@ -8,7 +8,7 @@ import t from 'tap'
 import { runServer, SERVER_START_MS } from '../helpers/server.js'
 import { until } from '../helpers/until.js'
 import { Redis } from 'ioredis'
-import { hostileValues, runFuzz } from '../../bench/fuzz.js'
+import { hostileValues, runFuzz } from '../../scripts/fuzz.js'
 import { freePort } from '../../src/redis/spawn.js'
 import { startRedis } from '../helpers/redis-server.js'
 
