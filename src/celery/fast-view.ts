@@ -9,14 +9,13 @@
  * exactly toView(...): a test holds the two paths equal.
  */
 import { jsonMembers } from './json-text.js'
-import { childIds, READY_STATES, toRfc3339 } from './meta.js'
+import { childIds, EXCEPTION_STATES, READY_STATES, toRfc3339 } from './meta.js'
 
 type Span = [number, number]
 
 /** The key of kombu's typed wrappers ({"__type__": "datetime", …}), which only the full path decodes. */
 const TYPE_KEY = Buffer.from('"__type__"')
 
-const EXCEPTION_STATES = new Set(['FAILURE', 'RETRY', 'REVOKED'])
 const COPIED = new Set(['args', 'kwargs'])
 
 /**

@@ -5,10 +5,12 @@
 import type { CeleryMeta } from './codec.js'
 import type { ResultView, StoreRequest } from '../schemas/result.js'
 
+/** celery.states.ALL_STATES: Celery's built-in states. */
+export const CELERY_STATES: ReadonlySet<string> = new Set(['PENDING', 'RECEIVED', 'STARTED', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED'])
 /** celery.states.READY_STATES */
 export const READY_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED'])
 /** States whose `result` holds an encoded exception (celery.states.EXCEPTION_STATES). */
-const EXCEPTION_STATES: ReadonlySet<string> = new Set(['FAILURE', 'RETRY', 'REVOKED'])
+export const EXCEPTION_STATES: ReadonlySet<string> = new Set(['FAILURE', 'RETRY', 'REVOKED'])
 
 const EXTENDED = ['name', 'args', 'kwargs', 'worker', 'retries', 'queue'] as const
 

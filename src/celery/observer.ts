@@ -2,6 +2,7 @@
  * What the domain reports for metrics, without knowing about Prometheus: plugins/metrics.ts implements it.
  * Every label value handed out here comes from a closed set (states are folded by stateLabel).
  */
+import { CELERY_STATES } from './meta.js'
 import type { WaitOutcome } from './waiter.js'
 
 export interface ResultObserver {
@@ -24,9 +25,7 @@ export const noopObserver: ResultObserver = {
   waited: () => {}
 }
 
-const BUILT_IN = new Set(['PENDING', 'RECEIVED', 'STARTED', 'RETRY', 'SUCCESS', 'FAILURE', 'REVOKED', 'REJECTED', 'IGNORED'])
-
 /** Celery's built-in states keep their name; custom states (PROGRESS, …) become CUSTOM, bounding label values. */
 export function stateLabel (state: string): string {
-  return BUILT_IN.has(state) ? state : 'CUSTOM'
+  return CELERY_STATES.has(state) ? state : 'CUSTOM'
 }

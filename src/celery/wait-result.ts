@@ -1,15 +1,17 @@
 /**
  * Waiting for one task's result, as the routes need it: the Waiter wired to the ResultStore (re-read with
- * GET, wake on the key's channel, ready = SUCCESS/FAILURE/REVOKED), reported to the observer.
+ * GET, wake on the key's channel) and the views (bytes → view, ready = SUCCESS/FAILURE/REVOKED), reported to
+ * the observer.
  * `answered` (optional) resolves when the route's answer has been written: the wait is reported then, so the
  * wake latency covers building and writing the answer, the part a client actually waits for.
  */
-import type { ResultStore, ViewText } from './result-store.js'
+import type { ResultStore } from './result-store.js'
+import type { ResultViews, ViewText } from './view.js'
 import type { Waiter, WaitOutcome } from './waiter.js'
 import type { ResultView, WaitResponse } from '../schemas/result.js'
 
-function report (store: ResultStore, outcome: WaitOutcome, wokeAt: bigint | null, answered?: Promise<unknown>): void {
-  const done = (): void => store.observer.waited(outcome, wokeAt === null ? null : Number(process.hrtime.bigint() - wokeAt) / 1e9)
+function report (views: ResultViews, outcome: WaitOutcome, wokeAt: bigint | null, answered?: Promise<unknown>): void {
+  const done = (): void => views.observer.waited(outcome, wokeAt === null ? null : Number(process.hrtime.bigint() - wokeAt) / 1e9)
   if (answered === undefined) done()
   else answered.then(done, done)
 }
@@ -18,10 +20,10 @@ function report (store: ResultStore, outcome: WaitOutcome, wokeAt: bigint | null
  * One task's wait, whatever the value is built as: `read` re-reads the stored value, `decode` turns a
  * published payload into the same kind of value (undefined when it cannot be decoded: re-read instead).
  */
-async function waitOne<T extends { ready: boolean, state: string }> (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number,
+async function waitOne<T extends { ready: boolean, state: string }> (store: ResultStore, views: ResultViews, waiter: Waiter, taskId: string, timeoutMs: number,
   read: () => Promise<T | null>, decode: (payload: Buffer) => T, signal?: AbortSignal, answered?: Promise<unknown>): Promise<{ value: T | null | undefined, outcome: WaitOutcome }> {
   const { value, outcome, wokeAt } = await waiter.wait<T | null>({
-    channel: store.key(taskId),
+    channel: store.channel(taskId),
     read,
     fromMessage: (payload) => {
       try { return decode(payload) } catch { return undefined }
@@ -30,13 +32,14 @@ async function waitOne<T extends { ready: boolean, state: string }> (store: Resu
     timeoutMs,
     ...(signal === undefined ? {} : { signal })
   })
-  report(store, outcome, wokeAt, answered)
+  report(views, outcome, wokeAt, answered)
   return { value, outcome }
 }
 
-export async function waitForResult (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<WaitResponse> {
-  const { value, outcome } = await waitOne<ResultView>(store, waiter, taskId, timeoutMs,
-    () => store.fetch(taskId), (payload) => store.decodeView(payload, taskId), signal, answered)
+export async function waitForResult (store: ResultStore, views: ResultViews, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<WaitResponse> {
+  const { value, outcome } = await waitOne<ResultView>(store, views, waiter, taskId, timeoutMs,
+    () => store.readDocument(taskId).then(document => document === null ? null : views.decode(document, taskId)),
+    (payload) => views.decode(payload, taskId), signal, answered)
   return {
     timedOut: outcome === 'timeout',
     interrupted: outcome === 'interrupted',
@@ -50,9 +53,10 @@ export async function waitForResult (store: ResultStore, waiter: Waiter, taskId:
  * built from the stored or published bytes by the fetch route's fast path (result sliced out as text, never
  * parsed and re-serialized), which is most of the cost of a wake-up with a large result.
  */
-export async function waitForView (store: ResultStore, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<string> {
-  const { value, outcome } = await waitOne<ViewText>(store, waiter, taskId, timeoutMs,
-    () => store.fetchText(taskId), (payload) => store.viewText(payload, taskId), signal, answered)
+export async function waitForView (store: ResultStore, views: ResultViews, waiter: Waiter, taskId: string, timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<string> {
+  const { value, outcome } = await waitOne<ViewText>(store, views, waiter, taskId, timeoutMs,
+    () => store.readDocument(taskId).then(document => document === null ? null : views.text(document, taskId)),
+    (payload) => views.text(payload, taskId), signal, answered)
   return `{"timedOut":${String(outcome === 'timeout')},"interrupted":${String(outcome === 'interrupted')}` +
     `,"state":${JSON.stringify(value?.state ?? 'PENDING')},"result":${value?.body ?? 'null'}}`
 }
@@ -67,11 +71,11 @@ export interface ManyResult {
  * Waits for several tasks over the shared subscriber: `all` answers when every result is ready, `any` at the
  * first ready one (the other waits are released at once). One timeout for the lot.
  */
-export async function waitForMany (store: ResultStore, waiter: Waiter, taskIds: string[], mode: 'all' | 'any', timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<ManyResult> {
+export async function waitForMany (store: ResultStore, views: ResultViews, waiter: Waiter, taskIds: string[], mode: 'all' | 'any', timeoutMs: number, signal?: AbortSignal, answered?: Promise<unknown>): Promise<ManyResult> {
   const done = new AbortController()
   const stop = (): void => done.abort()
   signal?.addEventListener('abort', stop, { once: true })
-  const waits = taskIds.map(id => waitForResult(store, waiter, id, timeoutMs, done.signal, answered))
+  const waits = taskIds.map(id => waitForResult(store, views, waiter, id, timeoutMs, done.signal, answered))
   try {
     if (mode === 'any') {
       // The first answer is a ready result, a timeout or a shutdown: either way the others stop now.

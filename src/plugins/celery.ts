@@ -1,13 +1,16 @@
-/** Wires the domain objects (ResultStore, Waiter) onto the instance for the routes to use. */
+/** Wires the domain objects (ResultStore per key prefix, ResultViews, Waiter) onto the instance for the routes to use. */
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import type { Config } from '../config.js'
 import { ResultStore } from '../celery/result-store.js'
+import { ResultViews } from '../celery/view.js'
 import { Waiter } from '../celery/waiter.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     results: ResultStore
+    /** Stored or published bytes → views (one for every prefix: it holds no key). */
+    views: ResultViews
     waiter: Waiter
     settings: Config
     /** The ResultStore for this caller's key prefix (a token may confine it to one Celery app). */
@@ -34,6 +37,7 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     }
     return store
   }
+  app.decorate('views', new ResultViews({ observer: app.metrics.observer, maxInflatedBytes: config.results.maxBytes }))
   app.decorate('results', storeForPrefix(config.redis.keyPrefix))
   app.decorate('storeFor', (req: FastifyRequest) => storeForPrefix(req.principal?.keyPrefix ?? config.redis.keyPrefix))
   app.decorate('waiter', new Waiter(app.redisSubscriber, {

@@ -43,7 +43,7 @@ t.test('wait answers equal the schema-serialized WaitResponse', async t => {
       const fetched = await (await fetch(`${base}/v1/results/${id}`)).json() as { state: string }
       t.same(wokenBody, { timedOut: false, interrupted: false, state: fetched.state, result: fetched })
       // The object path the route used before (batch and group waits still do), as JSON.
-      const objectPath = await waitForResult(app.results, app.waiter, id, 0)
+      const objectPath = await waitForResult(app.results, app.views, app.waiter, id, 0)
       t.same(wokenBody, JSON.parse(JSON.stringify(objectPath)))
       const again = await (await fetch(`${base}/v1/results/${id}/wait?timeoutSeconds=0`)).json()
       t.same(again, wokenBody, 'an already-ready result reads the same')

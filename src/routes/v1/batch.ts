@@ -49,20 +49,20 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const results = app.storeFor(req)
     const ids = req.body.taskIds
     checkDistinct(ids)
-    const raws = await results.getRawMany(ids)
+    const documents = await results.readDocuments(ids)
     // Each item's view is already JSON text (the results' bulk copied, not re-encoded): joined, not serialized.
     let body = '{"results":['
     ids.forEach((taskId, i) => {
-      const raw = raws[i]
+      const document = documents[i]
       const id = JSON.stringify(taskId)
       const sep = i === 0 ? '' : ','
-      if (raw === null || raw === undefined) {
+      if (document === null || document === undefined) {
         body += `${sep}{"taskId":${id},"found":false,"result":null,"error":null}`
         return
       }
       try {
-        if (raw instanceof DecodeError) throw raw
-        body += `${sep}{"taskId":${id},"found":true,"result":${results.viewJson(raw, taskId)},"error":null}`
+        if (document instanceof DecodeError) throw document
+        body += `${sep}{"taskId":${id},"found":true,"result":${app.views.text(document, taskId).body},"error":null}`
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err
         body += `${sep}{"taskId":${id},"found":true,"result":null,"error":${itemError(taskId, err)}}`
@@ -88,7 +88,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     checkDistinct(taskIds)
     if (waiter.stats.waiters + taskIds.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
     const timeoutMs = Math.min(req.body.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
-    return await decoded('(batch)', () => waitForMany(results, waiter, taskIds, mode, timeoutMs, clientGone(reply), answerWritten(reply)))
+    return await decoded('(batch)', () => waitForMany(results, app.views, waiter, taskIds, mode, timeoutMs, clientGone(reply), answerWritten(reply)))
   })
 }
 

@@ -47,9 +47,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { taskId } = req.params
     if (waiter.stats.waiters >= wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
-    const snapshot = (raw: Buffer | null): Snapshot => ({ id: digest(raw), view: raw === null ? null : results.decodeView(raw, taskId) })
+    const { views } = app
+    const snapshot = (document: Buffer | null): Snapshot => ({ id: digest(document), view: document === null ? null : views.decode(document, taskId) })
     // Read once before committing to a stream, so an unreadable value is still a problem+json answer.
-    const first = await decoded(taskId, async () => snapshot(await results.getRaw(taskId)))
+    const first = await decoded(taskId, async () => snapshot(await results.readDocument(taskId)))
     const gone = clientGone(reply)
     reply.hijack()
     const res = reply.raw
@@ -69,8 +70,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       let outcome: string = 'ready'
       if (!emit(first)) {
         ({ outcome } = await waiter.wait<Snapshot>({
-          channel: results.key(taskId),
-          read: async () => snapshot(await results.getRaw(taskId)),
+          channel: results.channel(taskId),
+          read: async () => snapshot(await results.readDocument(taskId)),
           fromMessage: (payload) => {
             try { return snapshot(payload) } catch { return undefined }
           },
@@ -79,7 +80,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           signal: gone
         }))
       }
-      results.observer.waited(outcome === 'ready' ? 'ready' : outcome as 'timeout' | 'cancelled' | 'interrupted', null)
+      views.observer.waited(outcome === 'ready' ? 'ready' : outcome as 'timeout' | 'cancelled' | 'interrupted', null)
       if (outcome !== 'cancelled') write(`event: end\ndata: ${JSON.stringify({ reason: outcome })}\n\n`)
     } catch (err) {
       req.log.warn({ err: serializeError(err, false) }, 'event stream ended by an error')

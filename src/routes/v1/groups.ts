@@ -29,7 +29,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (req) => {
     const results = app.storeFor(req)
-    const groups = new GroupReader(results)
+    const groups = new GroupReader(results, app.views)
     const { groupId } = req.params
     const view = await decoded(groupId, () => groups.read(groupId))
     if (view === null) throw new GroupNotFound(groupId)
@@ -50,13 +50,13 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (req, reply) => {
     const results = app.storeFor(req)
-    const groups = new GroupReader(results)
+    const groups = new GroupReader(results, app.views)
     const { groupId } = req.params
     const ids = await decoded(groupId, () => groups.childIds(groupId))
     if (ids === null) throw new GroupNotFound(groupId)
     if (app.waiter.stats.waiters + ids.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
-    const many = await decoded(groupId, () => waitForMany(results, app.waiter, ids, 'all', timeoutMs, clientGone(reply), answerWritten(reply)))
+    const many = await decoded(groupId, () => waitForMany(results, app.views, app.waiter, ids, 'all', timeoutMs, clientGone(reply), answerWritten(reply)))
     const chord = await groups.chord(groupId)
     return {
       timedOut: many.timedOut,

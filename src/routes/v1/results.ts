@@ -8,15 +8,13 @@ import { waitForView } from '../../celery/wait-result.js'
 import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters } from '../../errors.js'
 import { answerWritten, clientGone, decoded, decodedSync } from './shared.js'
 import { cacheControl, etagOf, notModified } from './conditional.js'
-import { READY_STATES } from '../../celery/meta.js'
+import { EXCEPTION_STATES, READY_STATES } from '../../celery/meta.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
 import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
 import {
   ExpireRequestSchema, ExpireResponseSchema, ResultViewSchema, StoreRequestSchema, StoreResponseSchema,
   StoreQuerySchema, WaitQuerySchema, WaitResponseSchema, type StoreRequest
 } from '../../schemas/result.js'
-
-const EXCEPTION_STATES = new Set(['FAILURE', 'RETRY', 'REVOKED'])
 
 function checkStoreBody (body: StoreRequest): void {
   if (body.error !== undefined && body.result !== undefined) {
@@ -55,10 +53,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const results = app.storeFor(req)
     const { taskId } = req.params
-    const stored = await decoded(taskId, () => results.getRawWithTtl(taskId))
-    if (stored === null) throw new ResultNotFound(taskId)
-    const { body, state } = decodedSync(taskId, () => results.viewText(stored.raw, taskId))
-    if (notModified(req, reply, etagOf(stored.raw, 'view'), cacheControl(READY_STATES.has(state), stored.ttlSeconds))) return reply
+    const found = await decoded(taskId, () => results.readDocumentWithTtl(taskId))
+    if (found === null) throw new ResultNotFound(taskId)
+    const { body, state } = decodedSync(taskId, () => app.views.text(found.document, taskId))
+    if (notModified(req, reply, etagOf(found.document, 'view'), cacheControl(READY_STATES.has(state), found.ttlSeconds))) return reply
     // Already serialized (the result's JSON text is sliced out, not re-encoded): sent as is.
     return reply.type('application/json; charset=utf-8').send(body)
   })
@@ -88,14 +86,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const results = app.storeFor(req)
     const { taskId } = req.params
+    const found = await decoded(taskId, () => results.readStoredWithTtl(taskId))
+    if (found === null) throw new ResultNotFound(taskId)
+    const { stored } = found
     // The document is passed through byte for byte, but only once it is proved to be one a parser accepts.
-    const stored = await decoded(taskId, () => results.getVerified(taskId))
-    if (stored === null) throw new ResultNotFound(taskId)
-    const { raw } = stored
     // Readiness decides the caching headers; the view's state costs one scan here (the hot path is the view).
-    const { state } = decodedSync(taskId, () => results.viewText(raw, taskId))
-    if (notModified(req, reply, etagOf(raw, 'raw'), cacheControl(READY_STATES.has(state), stored.ttlSeconds))) return reply
-    return reply.type(RAW_TYPES[stored.format]).send(raw)
+    const { format, state } = decodedSync(taskId, () => ({ format: app.views.verify(stored, taskId), state: app.views.text(stored, taskId).state }))
+    if (notModified(req, reply, etagOf(stored, 'raw'), cacheControl(READY_STATES.has(state), found.ttlSeconds))) return reply
+    return reply.type(RAW_TYPES[format]).send(stored)
   })
 
   app.get('/results/:taskId/wait', {
@@ -117,7 +115,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { wait } = app.settings
     const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
     if (app.waiter.stats.waiters >= wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
-    const body = await decoded(taskId, () => waitForView(results, app.waiter, taskId, timeoutMs, clientGone(reply), answerWritten(reply)))
+    const body = await decoded(taskId, () => waitForView(results, app.views, app.waiter, taskId, timeoutMs, clientGone(reply), answerWritten(reply)))
     // Already serialized (the WaitResponse document, the result's JSON text sliced out): sent as is.
     return reply.type('application/json; charset=utf-8').send(body)
   })

@@ -1,0 +1,83 @@
+/**
+ * Stored or published bytes → what a client sees: the fast JSON view (fast-view.ts) or the full decode
+ * (codec.ts, meta.ts), the raw route's proof that bytes are a document a parser accepts, and the observer's
+ * fetched / decode-error events. No Redis here: the bytes come from ResultStore or from a PUBLISH.
+ */
+import { decodeMeta, DecodeError, detectFormat, type Serializer } from './codec.js'
+import { fastJsonView } from './fast-view.js'
+import { jsonMembers } from './json-text.js'
+import { READY_STATES, toView } from './meta.js'
+import { noopObserver, type ResultObserver } from './observer.js'
+import type { ResultView } from '../schemas/result.js'
+
+/** A view already serialized, with the two members a waiter decides on. */
+export interface ViewText { state: string, ready: boolean, body: string }
+
+export interface ResultViewsOptions {
+  observer?: ResultObserver
+  /** RG_RESULT_MAX_BYTES: largest inflated size of a compressed published value (default: codec's 1 MiB). */
+  maxInflatedBytes?: number
+}
+
+export class ResultViews {
+  readonly observer: ResultObserver
+  readonly maxInflatedBytes: number | undefined
+
+  constructor (options: ResultViewsOptions = {}) {
+    this.observer = options.observer ?? noopObserver
+    this.maxInflatedBytes = options.maxInflatedBytes
+  }
+
+  /**
+   * A document (stored, inflated, or published) → the serialized view and its state: JSON documents take the
+   * fast path (the result is sliced out as text, never parsed); everything else is decoded whole.
+   * Throws DecodeError like decode().
+   */
+  text (document: Buffer, taskId: string): ViewText {
+    if (document[0] === 0x7b) {
+      const fast = fastJsonView(document, taskId)
+      if (fast !== null) {
+        this.observer.fetched(fast.state)
+        return { state: fast.state, ready: READY_STATES.has(fast.state), body: fast.body }
+      }
+    }
+    const view = this.decode(document, taskId)
+    return { state: view.state, ready: view.ready, body: JSON.stringify(view) }
+  }
+
+  /** A document → the view object; counts decode errors by the format that failed. */
+  decode (document: Buffer, taskId: string): ResultView {
+    try {
+      const { meta, plain } = decodeMeta(document, this.maxInflatedBytes)
+      this.observer.fetched(meta.status)
+      return toView(meta, taskId, plain)
+    } catch (err) {
+      if (err instanceof DecodeError) {
+        err.taskId = taskId
+        this.observer.decodeError(err.format)
+      }
+      throw err
+    }
+  }
+
+  /**
+   * The serializer of stored bytes, untouched, once they are known to be a Celery document a client can
+   * parse: JSON must be valid (grammar and UTF-8) with a string "status"; anything else throws DecodeError.
+   */
+  verify (stored: Buffer, taskId: string): Serializer {
+    const format = detectFormat(stored)
+    if (format !== 'json' && format !== 'msgpack') {
+      // Pickle and yaml are named, never parsed; anything else (compressed values included: they are served
+      // inflated by the view routes only) is not a document to pass through.
+      const err = new DecodeError(format, format === 'unknown' ? 'unrecognised serializer' : `${format} payload`)
+      err.taskId = taskId
+      this.observer.decodeError(format)
+      throw err
+    }
+    // One validating pass for JSON; the scanner leaves a few valid oddities (\u escapes of letters, "__proto__"
+    // keys) to the full decoder, which also judges msgpack.
+    const status = format === 'json' ? jsonMembers(stored)?.get('status') : undefined
+    if (status === undefined || stored[status[0]] !== 0x22) this.decode(stored, taskId)
+    return format
+  }
+}
