@@ -73,6 +73,20 @@ t.test('every relative link and #anchor in the Markdown pages resolves', async t
   t.same(dead, [], 'dead links')
 })
 
+t.test('every repository path the pages name in code (`src/…`, `test/…`, `scripts/…`) exists', async t => {
+  const gone: string[] = []
+  for (const page of pages.filter(p => p !== 'CHANGELOG.md')) { // the changelog names files as they were then
+    readFileSync(join(ROOT, page), 'utf8').split('\n').forEach((text, i) => {
+      for (const m of text.matchAll(/`((?:src|test|scripts|bench|helm|deploy|examples|docs|\.ci)\/[^`\s]+)`/g)) {
+        const path = m[1] ?? ''
+        if (/[<>*{}]/.test(path)) continue // a pattern or a placeholder, not one file
+        if (!existsSync(join(ROOT, path))) gone.push(`${page}:${i + 1}: ${path}`)
+      }
+    })
+  }
+  t.same(gone, [], 'paths named in the docs that are not in the tree (moved or renamed: update the page)')
+})
+
 /** Every runbook_url written in a rules file, a rules test or a chart template, with where it is. */
 function runbookUrls (): Array<{ file: string, url: string }> {
   const files = [...walk('deploy', n => /\.ya?ml$/.test(n)), ...walk('helm', n => /\.(ya?ml|tpl)$/.test(n))]
