@@ -1,12 +1,13 @@
 /**
  * Friendlier configuration messages: RG_* variables nobody reads (a typo is otherwise silently ignored)
- * with the closest known name, and one line per bad enum instead of Ajv's one line per alternative.
+ * with the closest known name. (One line per bad enum, instead of Ajv's one per alternative, is config.ts's
+ * enumValues: loadConfig uses it, and this module only ever imports config.ts, never the other way.)
  */
 import { ConfigSchema, SECRET_VARS } from './config.js'
 
 /**
  * Every variable the gateway reads: ConfigSchema's, the *_FILE forms of secrets and scripts/setup.sh's
- * switch. A function, not a constant: config.ts imports this module, so ConfigSchema is not ready at load.
+ * switch.
  */
 export function knownVariables (): string[] {
   return [...Object.keys(ConfigSchema.properties), ...SECRET_VARS.map(v => `${v}_FILE`), 'RG_SETUP_SKIP_PACKAGES']
@@ -39,11 +40,4 @@ export function unknownVariableWarnings (env: Record<string, string | undefined>
     .filter(name => name.startsWith('RG_') && !known.includes(name))
     .sort()
     .map(name => `${name} is not a result-gateway variable and is ignored; did you mean ${closestKnown(name)}?`)
-}
-
-/** The allowed values when `name` is an enum (a union of literals) in ConfigSchema, else null. */
-export function enumValues (name: string): string[] | null {
-  const schema = (ConfigSchema.properties as Record<string, { anyOf?: Array<{ const?: unknown }> }>)[name]
-  const values = schema?.anyOf?.map(s => s.const)
-  return values !== undefined && values.every(v => typeof v === 'string') ? values as string[] : null
 }

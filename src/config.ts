@@ -4,12 +4,11 @@
  */
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { Type, type Static } from '@sinclair/typebox'
 import envSchema from 'env-schema'
-import { Value } from '@sinclair/typebox/value'
-import { enumValues } from './config-hints.js'
-import { parseEndpoints, parseRedisUrl, TopologyError, type ParsedUrl } from './redis/topology.js'
+import { parseTokens, type Token } from './auth/tokens.js'
+import { normalizeKeyPrefix } from './celery/keys.js'
+import { resolveRedisLocation, type RedisLocation, type RedisSettings } from './redis/settings.js'
 
 const Port = (description: string, def?: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, description, ...(def === undefined ? {} : { default: def }) })
@@ -72,6 +71,13 @@ export const ConfigSchema = Type.Object({
 })
 export type ConfigEnv = Static<typeof ConfigSchema>
 
+/** The allowed values when `name` is an enum (a union of literals) in ConfigSchema, else null. */
+export function enumValues (name: string): string[] | null {
+  const schema = (ConfigSchema.properties as Record<string, { anyOf?: Array<{ const?: unknown }> }>)[name]
+  const values = schema?.anyOf?.map(s => s.const)
+  return values !== undefined && values.every(v => typeof v === 'string') ? values as string[] : null
+}
+
 /** Variables that may hold secrets: each also accepts `<NAME>_FILE`, and all are redacted from logs. */
 export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD', 'RG_REDIS_SENTINEL_PASSWORD', 'RG_AUTH_TOKENS'] as const
 
@@ -81,45 +87,6 @@ export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie'
 ]
 
-export const ScopeSchema = Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('admin')])
-export type Scope = Static<typeof ScopeSchema>
-
-/** One API token as RG_AUTH_TOKENS lists it. */
-export const TokenSchema = Type.Object({
-  name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
-  token: Type.String({ minLength: 16, maxLength: 512 }),
-  scopes: Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true }),
-  keyPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_:.{}-]{0,64}$' }))
-}, { additionalProperties: false })
-export type Token = Static<typeof TokenSchema>
-
-function parseTokens (raw: string | undefined, problems: string[]): Token[] {
-  if (raw === undefined) return []
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(raw)
-  } catch {
-    problems.push('RG_AUTH_TOKENS: not valid JSON (a JSON array of tokens)')
-    return []
-  }
-  const ArraySchema = Type.Array(TokenSchema, { minItems: 1 })
-  if (!Value.Check(ArraySchema, parsed)) {
-    // Never echo the value: it holds the tokens.
-    const first = Value.Errors(ArraySchema, parsed).First()
-    problems.push(`RG_AUTH_TOKENS: ${first?.path ?? ''} ${first?.message ?? 'invalid'}`.replace(/\s+/g, ' ').trim())
-    return []
-  }
-  const names = new Set<string>()
-  const secrets = new Set<string>()
-  for (const t of parsed) {
-    if (names.has(t.name)) problems.push(`RG_AUTH_TOKENS: duplicate token name ${t.name}`)
-    if (secrets.has(t.token)) problems.push(`RG_AUTH_TOKENS: token ${t.name} reuses another token's secret`)
-    names.add(t.name)
-    secrets.add(t.token)
-  }
-  return parsed.map(t => t.keyPrefix === undefined ? t : { ...t, keyPrefix: normalizeKeyPrefix(t.keyPrefix) })
-}
-
 export class ConfigError extends Error {
   readonly problems: string[]
   constructor (problems: string[]) {
@@ -127,12 +94,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError'
     this.problems = problems
   }
-}
-
-/** Celery 5.3+: `global_keyprefix` gets `_` appended unless it already ends in one of `:_-.`. */
-export function normalizeKeyPrefix (prefix: string): string {
-  if (prefix === '' || /[:_\-.]$/.test(prefix)) return prefix
-  return `${prefix}_`
 }
 
 function readSecretFiles (env: Record<string, string | undefined>, problems: string[]) {
@@ -156,106 +117,19 @@ function readSecretFiles (env: Record<string, string | undefined>, problems: str
   return out
 }
 
-export interface TlsSettings {
-  ca?: string
-  cert?: string
-  key?: string
-  servername?: string
-  rejectUnauthorized: boolean
-}
-
-/** Where Redis is (null: nothing configured), the credentials and TLS, from URL and variables together. */
-function resolveRedis (e: ConfigEnv, problems: string[]) {
-  let parsed: ParsedUrl | null = null
-  const sources = [e.RG_REDIS_URL, e.RG_REDIS_SENTINELS, e.RG_REDIS_CLUSTER_NODES].filter(v => v !== undefined)
-  if (sources.length > 1) problems.push('set only one of RG_REDIS_URL, RG_REDIS_SENTINELS and RG_REDIS_CLUSTER_NODES')
-  try {
-    if (e.RG_REDIS_CLUSTER_NODES !== undefined) {
-      parsed = { topology: { kind: 'cluster', nodes: parseEndpoints(e.RG_REDIS_CLUSTER_NODES, 6379, 'RG_REDIS_CLUSTER_NODES') } }
-    } else if (e.RG_REDIS_SENTINELS !== undefined) {
-      if (e.RG_REDIS_SENTINEL_MASTER === undefined) throw new TopologyError('Sentinel mode needs RG_REDIS_SENTINEL_MASTER (the master name)')
-      const sentinels = parseEndpoints(e.RG_REDIS_SENTINELS, 26379, 'RG_REDIS_SENTINELS')
-      parsed = { topology: { kind: 'sentinel', sentinels, masterName: e.RG_REDIS_SENTINEL_MASTER, db: e.REDIS_DB ?? 0 } }
-    } else if (e.RG_REDIS_URL !== undefined) {
-      parsed = parseRedisUrl(e.RG_REDIS_URL, e.RG_REDIS_SENTINEL_MASTER)
-    } else if (e.REDIS_HOST !== undefined) {
-      parsed = { topology: { kind: 'standalone', host: e.REDIS_HOST, port: e.REDIS_PORT ?? 6379, db: e.REDIS_DB ?? 0 } }
-    }
-  } catch (err) {
-    const where = e.RG_REDIS_URL !== undefined && e.RG_REDIS_SENTINELS === undefined && e.RG_REDIS_CLUSTER_NODES === undefined ? 'RG_REDIS_URL: ' : ''
-    problems.push(`${where}${(err as Error).message}`)
+function toConfig (e: ConfigEnv, tokens: Token[], location: RedisLocation) {
+  const redis: RedisSettings = {
+    ...location,
+    durable: {
+      replicas: e.RG_REDIS_DURABLE_REPLICAS,
+      timeoutMs: e.RG_REDIS_DURABLE_TIMEOUT_MS ?? Math.min(1000, Math.floor(e.RG_REDIS_COMMAND_TIMEOUT_MS / 2)),
+      connections: e.RG_REDIS_DURABLE_CONNECTIONS,
+      queue: e.RG_REDIS_DURABLE_QUEUE
+    },
+    keyPrefix: normalizeKeyPrefix(e.RG_REDIS_KEY_PREFIX),
+    commandTimeoutMs: e.RG_REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeoutMs: e.RG_REDIS_CONNECT_TIMEOUT_MS
   }
-
-  const urlTls = parsed?.tls
-  const tlsOn = urlTls !== undefined || e.RG_REDIS_TLS
-  const files = {
-    ca: e.RG_REDIS_TLS_CA_FILE ?? urlTls?.caFile,
-    cert: e.RG_REDIS_TLS_CERT_FILE ?? urlTls?.certFile,
-    key: e.RG_REDIS_TLS_KEY_FILE ?? urlTls?.keyFile
-  }
-  let tls: TlsSettings | null = null
-  if (tlsOn) {
-    tls = { rejectUnauthorized: e.RG_REDIS_TLS_VERIFY === 'required' && urlTls?.verify !== false }
-    for (const [field, file] of Object.entries(files) as Array<[keyof typeof files, string | undefined]>) {
-      if (file === undefined) continue
-      const name = `RG_REDIS_TLS_${field.toUpperCase()}_FILE`
-      try {
-        tls[field] = readFileSync(file, 'utf8')
-      } catch (err) {
-        problems.push(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
-        continue
-      }
-      const problem = field === 'key' ? checkKey(tls[field]) : checkCertificates(tls[field] ?? '')
-      if (problem !== null) problems.push(`${name}: ${file} ${problem}`)
-    }
-    if ((tls.cert === undefined) !== (tls.key === undefined) && problems.length === 0) {
-      problems.push('mutual TLS needs both RG_REDIS_TLS_CERT_FILE and RG_REDIS_TLS_KEY_FILE')
-    }
-    if (e.RG_REDIS_TLS_SERVERNAME !== undefined) tls.servername = e.RG_REDIS_TLS_SERVERNAME
-  } else if (Object.values(files).some(f => f !== undefined)) {
-    problems.push('RG_REDIS_TLS_*_FILE is set but TLS is off: use a rediss:// URL or RG_REDIS_TLS=true')
-  }
-  if (parsed?.topology.kind === 'socket' && tlsOn) problems.push('TLS is not used over a unix socket: unset RG_REDIS_TLS')
-
-  return {
-    /** null: nothing configured (npm start then runs a throwaway redis-server). */
-    topology: parsed?.topology ?? null,
-    tls,
-    username: e.RG_REDIS_USERNAME ?? parsed?.username ?? null,
-    password: e.RG_REDIS_PASSWORD ?? parsed?.password ?? (e.RG_REDIS_URL === undefined ? e.REDIS_PASSWORD ?? null : null),
-    sentinelUsername: e.RG_REDIS_SENTINEL_USERNAME ?? null,
-    sentinelPassword: e.RG_REDIS_SENTINEL_PASSWORD ?? null
-  }
-}
-
-/** null when the PEM holds at least one certificate and none has expired or is not yet valid. */
-function checkCertificates (pem: string): string | null {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
-  if (blocks.length === 0) return 'holds no PEM certificate'
-  const now = Date.now()
-  for (const block of blocks) {
-    let cert: X509Certificate
-    try {
-      cert = new X509Certificate(block)
-    } catch {
-      return 'holds a certificate that cannot be parsed'
-    }
-    if (Date.parse(cert.validTo) < now) return `holds a certificate that expired on ${cert.validTo} (${cert.subject.replace(/\n/g, ', ')})`
-    if (Date.parse(cert.validFrom) > now) return `holds a certificate not valid before ${cert.validFrom}`
-  }
-  return null
-}
-
-function checkKey (pem: string | undefined): string | null {
-  try {
-    createPrivateKey(pem ?? '')
-    return null
-  } catch {
-    return 'holds no readable (unencrypted PEM) private key'
-  }
-}
-
-function toConfig (e: ConfigEnv, tokens: Token[], redis: ReturnType<typeof resolveRedis>) {
   return {
     auth: {
       tokens,
@@ -271,18 +145,7 @@ function toConfig (e: ConfigEnv, tokens: Token[], redis: ReturnType<typeof resol
       headersTimeoutSeconds: e.RG_HTTP_HEADERS_TIMEOUT_SECONDS,
       rateLimitPerMinute: e.RG_RATE_LIMIT_PER_MINUTE
     },
-    redis: {
-      ...redis,
-      durable: {
-        replicas: e.RG_REDIS_DURABLE_REPLICAS,
-        timeoutMs: e.RG_REDIS_DURABLE_TIMEOUT_MS ?? Math.min(1000, Math.floor(e.RG_REDIS_COMMAND_TIMEOUT_MS / 2)),
-        connections: e.RG_REDIS_DURABLE_CONNECTIONS,
-        queue: e.RG_REDIS_DURABLE_QUEUE
-      },
-      keyPrefix: normalizeKeyPrefix(e.RG_REDIS_KEY_PREFIX),
-      commandTimeoutMs: e.RG_REDIS_COMMAND_TIMEOUT_MS,
-      connectTimeoutMs: e.RG_REDIS_CONNECT_TIMEOUT_MS
-    },
+    redis,
     results: {
       ttlSeconds: e.RG_RESULT_TTL_SECONDS,
       serializer: e.RG_RESULT_SERIALIZER,
@@ -344,7 +207,7 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
   if (parsed?.RG_REDIS_DURABLE_TIMEOUT_MS !== undefined && parsed.RG_REDIS_DURABLE_TIMEOUT_MS >= parsed.RG_REDIS_COMMAND_TIMEOUT_MS) {
     problems.push('RG_REDIS_DURABLE_TIMEOUT_MS must be less than RG_REDIS_COMMAND_TIMEOUT_MS (Redis WAIT runs under the command timeout)')
   }
-  const redis = parsed === undefined ? undefined : resolveRedis(parsed, problems)
+  const redis = parsed === undefined ? undefined : resolveRedisLocation(parsed, problems)
   if (parsed !== undefined && parsed.RG_WORKERS !== '1' && redis !== undefined && redis.topology === null) {
     problems.push('RG_WORKERS above 1 needs a configured Redis (RG_REDIS_URL or REDIS_HOST): the throwaway dev Redis is for one process')
   }

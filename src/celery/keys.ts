@@ -8,6 +8,12 @@ const ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._:@+-]{0,254}$/
 export const TASK_KEYPREFIX = 'celery-task-meta-'
 export const GROUP_KEYPREFIX = 'celery-taskset-meta-'
 
+/** Celery 5.3+: `global_keyprefix` gets `_` appended unless it already ends in one of `:_-.`. */
+export function normalizeKeyPrefix (prefix: string): string {
+  if (prefix === '' || /[:_\-.]$/.test(prefix)) return prefix
+  return `${prefix}_`
+}
+
 export class InvalidIdError extends Error {
   override name = 'InvalidIdError'
 }

@@ -4,7 +4,7 @@
  */
 import { Cluster, Redis } from 'ioredis'
 import { detectFormat } from '../celery/codec.js'
-import type { Config } from '../config.js'
+import type { RedisSettings } from '../redis/settings.js'
 import { closeRedis, createRedis, mgetBuffers, type RedisClient } from '../redis/connect.js'
 import { preflight } from '../redis/preflight.js'
 import { describeTopology, type Topology } from '../redis/topology.js'
@@ -26,7 +26,7 @@ async function configValue (node: Redis, name: string): Promise<string | null> {
   }
 }
 
-async function topologyCheck (cfg: Config['redis'], t: Topology, redis: RedisClient): Promise<Check> {
+async function topologyCheck (cfg: RedisSettings, t: Topology, redis: RedisClient): Promise<Check> {
   if (t.kind === 'cluster' && redis instanceof Cluster) {
     const info = String(await redis.cluster('INFO'))
     const state = infoField(info, 'cluster_state') ?? 'unknown'
@@ -121,7 +121,7 @@ async function resultsCheck (redis: RedisClient, prefix: string): Promise<Check>
 }
 
 /** Every check, in order; stops after the connection check when it fails. */
-export async function runDoctor (cfg: Config['redis']): Promise<Check[]> {
+export async function runDoctor (cfg: RedisSettings): Promise<Check[]> {
   if (cfg.topology === null) return [check('connection', 'fail', 'no Redis configured', 'set RG_REDIS_URL (or RG_REDIS_SENTINELS / RG_REDIS_CLUSTER_NODES / REDIS_HOST)')]
   const where = describeTopology(cfg.topology)
   const pre = await preflight(cfg)

@@ -8,7 +8,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import cors from '@fastify/cors'
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
-import type { Config, Scope } from '../config.js'
+import type { Scope } from '../auth/tokens.js'
+import type { Config } from '../config.js'
 import { Forbidden, Unauthenticated } from '../errors.js'
 
 export interface Principal {

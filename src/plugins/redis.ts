@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
-import type { Config } from '../config.js'
+import type { RedisSettings } from '../redis/settings.js'
 import { closeRedis, createRedis, createSubscriber, type RedisClient } from '../redis/connect.js'
 import { DurablePool } from '../redis/durable-pool.js'
 import { BurstLog, serializeError } from '../redis/errors.js'
@@ -19,7 +19,7 @@ declare module 'fastify' {
   }
 }
 
-export default fp<{ config: Config['redis'] }>(async (app, { config }) => {
+export default fp<{ config: RedisSettings }>(async (app, { config }) => {
   const redis = createRedis(config)
   const subscriber = createSubscriber(config, redis)
   defineScripts(redis)

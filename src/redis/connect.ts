@@ -6,25 +6,24 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { ConnectionOptions } from 'node:tls'
 import calculateSlot from 'cluster-key-slot'
-import type { Config } from '../config.js'
+import type { RedisSettings } from './settings.js'
 import type { Endpoint } from './topology.js'
 
 /** Data commands: one connection (standalone / Sentinel master) or a cluster of them. */
 export type RedisClient = Redis | Cluster
 /** data: the shared, auto-pipelined connection; durable: one of the pool's connections for SET+WAIT. */
 export type RedisRole = 'data' | 'subscriber' | 'durable'
-type RedisConfig = Config['redis']
 
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** times, 2000)
 
-function tlsOptions (cfg: RedisConfig): ConnectionOptions | undefined {
+function tlsOptions (cfg: RedisSettings): ConnectionOptions | undefined {
   if (cfg.tls === null) return undefined
   const { ca, cert, key, servername, rejectUnauthorized } = cfg.tls
   return { rejectUnauthorized, ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(servername === undefined ? {} : { servername }) }
 }
 
 /** Options every single connection shares, whatever the topology. */
-function baseOptions (cfg: RedisConfig, role: RedisRole): RedisOptions {
+function baseOptions (cfg: RedisSettings, role: RedisRole): RedisOptions {
   const tls = tlsOptions(cfg)
   return {
     lazyConnect: true,
@@ -47,7 +46,7 @@ function baseOptions (cfg: RedisConfig, role: RedisRole): RedisOptions {
 }
 
 /** ioredis options for one connection (standalone, socket or Sentinel-managed master). */
-export function redisOptions (cfg: RedisConfig, role: RedisRole): RedisOptions {
+export function redisOptions (cfg: RedisSettings, role: RedisRole): RedisOptions {
   const t = cfg.topology
   if (t === null) throw new Error('no Redis configured')
   const opts: RedisOptions = { ...baseOptions(cfg, role), enableAutoPipelining: role === 'data' }
@@ -74,7 +73,7 @@ export function redisOptions (cfg: RedisConfig, role: RedisRole): RedisOptions {
   }
 }
 
-function clusterOptions (cfg: RedisConfig, role: 'data' | 'durable'): ClusterOptions {
+function clusterOptions (cfg: RedisSettings, role: 'data' | 'durable'): ClusterOptions {
   const { lazyConnect, retryStrategy: _r, ...redisOpts } = baseOptions(cfg, role)
   return {
     lazyConnect,
@@ -92,7 +91,7 @@ function clusterOptions (cfg: RedisConfig, role: 'data' | 'durable'): ClusterOpt
 }
 
 /** The data client (or one durable-store connection) for the configured topology. */
-export function createRedis (cfg: RedisConfig, role: 'data' | 'durable' = 'data'): RedisClient {
+export function createRedis (cfg: RedisSettings, role: 'data' | 'durable' = 'data'): RedisClient {
   const t = cfg.topology
   if (t?.kind === 'cluster') return new Cluster(t.nodes.map((n): ClusterNode => ({ ...n })), clusterOptions(cfg, role))
   return new Redis(redisOptions(cfg, role))
@@ -104,7 +103,7 @@ export function createRedis (cfg: RedisConfig, role: 'data' | 'durable' = 'data'
  * PUBLISH reaches every node, so any node will do: on each reconnect attempt it moves on to the next node
  * the data client knows (or the next seed), so a lost node is replaced within one retry.
  */
-export function createSubscriber (cfg: RedisConfig, data: RedisClient): Redis {
+export function createSubscriber (cfg: RedisSettings, data: RedisClient): Redis {
   const t = cfg.topology
   if (t?.kind !== 'cluster' || !(data instanceof Cluster)) return new Redis(redisOptions(cfg, 'subscriber'))
   const opts = redisOptions(cfg, 'subscriber')

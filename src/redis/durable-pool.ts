@@ -9,19 +9,19 @@
 import { Overloaded } from '../errors.js'
 import { closeRedis, createRedis, type RedisClient } from './connect.js'
 import { defineScripts } from './scripts.js'
-import type { Config } from '../config.js'
+import type { RedisSettings } from './settings.js'
 
 interface Queued { resolve: (c: RedisClient) => void, reject: (err: Error) => void, timer: NodeJS.Timeout }
 
 export class DurablePool {
-  readonly #cfg: Config['redis']
+  readonly #cfg: RedisSettings
   readonly #onError: (err: Error) => void
   readonly #idle: RedisClient[] = []
   readonly #all: RedisClient[] = []
   readonly #queue: Queued[] = []
   #closed = false
 
-  constructor (cfg: Config['redis'], onError: (err: Error) => void) {
+  constructor (cfg: RedisSettings, onError: (err: Error) => void) {
     this.#cfg = cfg
     this.#onError = onError
   }

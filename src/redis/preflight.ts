@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:net'
 import { Redis } from 'ioredis'
-import type { Config } from '../config.js'
+import type { RedisSettings } from './settings.js'
 import { redisOptions } from './connect.js'
 
 export type PreflightResult =
@@ -57,7 +57,7 @@ function speaksPlainRedis (host: string, port: number, timeoutMs: number): Promi
   })
 }
 
-export async function preflight (cfg: Config['redis']): Promise<PreflightResult> {
+export async function preflight (cfg: RedisSettings): Promise<PreflightResult> {
   const t = cfg.topology
   if (t?.kind === 'cluster' && t.nodes.length > 1) {
     // Any one seed node that answers will do; a lost node is not a configuration error.

@@ -1,6 +1,6 @@
 /**
  * Where Redis is and how to reach it, as plain data: parsed once at startup from Celery-style URLs and the
- * RG_REDIS_* variables (src/config.ts), turned into ioredis clients only by src/redis/connect.ts.
+ * RG_REDIS_* variables (src/redis/settings.ts), turned into ioredis clients only by src/redis/connect.ts.
  * Errors thrown here never quote a password.
  */
 

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { closestKnown, enumValues, knownVariables, unknownVariableWarnings } from '../../src/config-hints.js'
-import { ConfigError, loadConfig } from '../../src/config.js'
+import { closestKnown, knownVariables, unknownVariableWarnings } from '../../src/config-hints.js'
+import { ConfigError, enumValues, loadConfig } from '../../src/config.js'
 
 t.test('unknown RG_* variables are named with the closest known one; others are left alone', async t => {
   t.same(unknownVariableWarnings({ RG_WAIT_MAX_SECOND: '5', RG_LOG_LEVL: 'debug', PATH: '/bin', REDIS_HOST: 'x', RG_LOG_LEVEL: 'info', RG_REDIS_PASSWORD_FILE: '/f', RG_SETUP_SKIP_PACKAGES: '1' }), [

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { ConfigError, loadConfig, normalizeKeyPrefix } from '../../src/config.js'
+import { normalizeKeyPrefix } from '../../src/celery/keys.js'
+import { ConfigError, loadConfig } from '../../src/config.js'
 import { redisOptions } from '../../src/redis/connect.js'
 
 t.test('defaults', async t => {
