@@ -6,10 +6,11 @@
  */
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
+import { BurstLog } from '../logging/burst-log.js'
+import { serializeError } from '../logging/serialize-error.js'
 import type { RedisSettings } from '../redis/settings.js'
 import { closeRedis, createRedis, createSubscriber, type RedisClient } from '../redis/connect.js'
 import { DurablePool } from '../redis/durable-pool.js'
-import { BurstLog, serializeError } from '../redis/errors.js'
 import { defineScripts } from '../redis/scripts.js'
 
 declare module 'fastify' {

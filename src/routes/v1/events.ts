@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { serializeError } from '../../redis/errors.js'
+import { serializeError } from '../../logging/serialize-error.js'
 import { TaskIdParamsSchema } from '../../schemas/common.js'
 import { problems, V1_STATUSES } from '../../schemas/problem.js'
 import type { ResultView } from '../../schemas/result.js'
