@@ -1,19 +1,20 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
+ * error model → lifecycle → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
-import { serializeError } from './redis/errors.js'
-import { lazyChildLogger } from './lazy-logger.js'
+import { lazyChildLogger } from './logging/lazy-logger.js'
+import { serializeError } from './logging/serialize-error.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
 import clusterMetrics from './plugins/cluster-metrics.js'
 import health from './plugins/health.js'
 import jsonBody from './plugins/json-body.js'
+import lifecycle from './plugins/lifecycle.js'
 import limits from './plugins/limits.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
@@ -78,6 +79,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   })
 
   await app.register(problem)
+  // First: its preClose (closing = true) runs before the celery plugin's answers to waiters.
+  await app.register(lifecycle)
   await app.register(requestIdPlugin)
   await app.register(jsonBody)
   // Schemas are built once, here, with the configured limits in them (batch sizes: refused before per-item work).

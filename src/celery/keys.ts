@@ -1,12 +1,15 @@
 /**
  * The only place that builds Redis keys. Every key is the configured prefix (Celery's global_keyprefix)
- * + Celery's fixed key prefix + an id that matched TaskIdSchema. The channel Celery publishes on is the key.
+ * + Celery's fixed key prefix + an id that matched TaskIdSchema (or, for the gateway's own rate-limit
+ * counters, its fixed prefix + the limiter's key). The channel Celery publishes on is the key.
  * @see celery/backends/base.py KeyValueStoreBackend.task_keyprefix / group_keyprefix
  */
 const ID = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._:@+-]{0,254}$/
 
 export const TASK_KEYPREFIX = 'celery-task-meta-'
 export const GROUP_KEYPREFIX = 'celery-taskset-meta-'
+/** The gateway's own keys: @fastify/rate-limit's counters (its nameSpace), shared by every replica. */
+export const RATE_LIMIT_KEYPREFIX = 'result-gateway-rate-'
 
 /** Celery 5.3+: `global_keyprefix` gets `_` appended unless it already ends in one of `:_-.`. */
 export function normalizeKeyPrefix (prefix: string): string {
@@ -32,9 +35,29 @@ export function groupKey (prefix: string, groupId: string): string {
   return `${prefix}${GROUP_KEYPREFIX}${checkedId(groupId)}`
 }
 
-/** SCAN MATCH pattern of every task result under `prefix` (prefix characters are never glob specials). */
+const globSafe = (prefix: string): string => prefix.replace(/[*?[\]\\]/g, '\\$&')
+
+/**
+ * Glob (SCAN MATCH, ACL key and channel pattern) of every task result under `prefix` (prefix characters are
+ * never glob specials).
+ */
 export function taskKeyPattern (prefix: string): string {
-  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${TASK_KEYPREFIX}*`
+  return `${globSafe(prefix)}${TASK_KEYPREFIX}*`
+}
+
+/** Glob of every saved group and chord counter under `prefix`. */
+export function groupKeyPattern (prefix: string): string {
+  return `${globSafe(prefix)}${GROUP_KEYPREFIX}*`
+}
+
+/** The rate limiter's nameSpace under `prefix`: it appends its own key (token or IP) to this. */
+export function rateLimitNamespace (prefix: string): string {
+  return `${prefix}${RATE_LIMIT_KEYPREFIX}`
+}
+
+/** Glob of every rate-limit counter under `prefix`. */
+export function rateLimitKeyPattern (prefix: string): string {
+  return `${globSafe(prefix)}${RATE_LIMIT_KEYPREFIX}*`
 }
 
 /** The task id of a key built by taskKey, or null for any other key. */

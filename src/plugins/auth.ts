@@ -7,10 +7,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import cors from '@fastify/cors'
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
 import type { Scope } from '../auth/tokens.js'
 import type { Config } from '../config.js'
 import { Forbidden, Unauthenticated } from '../errors.js'
+import { isPublic } from './public-routes.js'
 
 export interface Principal {
   name: string
@@ -21,9 +21,8 @@ export interface Principal {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Scope a token needs for this route; routes without one need admin, unless public. */
+    /** Scope a token needs for this route; routes without one need admin, unless public (public-routes.ts). */
     scope?: Scope
-    public?: boolean
   }
   interface FastifyRequest {
     principal: Principal | null
@@ -41,14 +40,6 @@ export default fp<{ auth: Config['auth'], keyPrefix: string }>(async (app, { aut
   const anonymous: Principal = { name: 'anonymous', scopes: everything, keyPrefix }
   if (auth.disabled || tokens.length === 0) {
     app.log.warn('authentication is off (no RG_AUTH_TOKENS): every client can read and write every result')
-  }
-
-  const isPublic = (req: FastifyRequest): boolean => {
-    const config = req.routeOptions.config
-    const url = req.routeOptions.url
-    if (url === undefined) return true // no route: the 404 handler answers
-    if (config.public === true || url === '/docs' || url.startsWith('/docs/')) return true
-    return url === '/metrics' && auth.metricsPublic
   }
 
   /** Every token is compared (no early exit), each in constant time, so timing says nothing about them. */

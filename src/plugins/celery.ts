@@ -45,9 +45,8 @@ export default fp<{ config: Config }>(async (app, { config }) => {
     readyTimeoutMs: config.redis.commandTimeoutMs
   }))
   // Long-poll waiters get an answer ("interrupted") before connections close on shutdown; those answers say
-  // Connection: close (plugins/health.ts, whose lifecycle exists by the time the app closes).
+  // Connection: close (plugins/lifecycle.ts's preClose ran first).
   app.addHook('preClose', async () => {
-    if (app.hasDecorator('lifecycle')) app.lifecycle.closing = true
     app.waiter.interruptAll()
   })
-}, { name: 'celery', dependencies: ['redis', 'metrics'] })
+}, { name: 'celery', dependencies: ['redis', 'metrics', 'lifecycle'] })

@@ -1,6 +1,6 @@
 /**
  * Kubernetes probes. /healthz: the event loop answers (never fails because Redis is down, to avoid restart
- * storms). /readyz: not draining, not shedding load (the same verdict API requests get), and Redis answers
+ * storms). /readyz: not draining (plugins/lifecycle.ts), not shedding load (the same verdict API requests get), and Redis answers
  * PING within the command timeout.
  */
 import fp from 'fastify-plugin'
@@ -11,28 +11,10 @@ import { withDeadline } from '../redis/call.js'
 import { checkReady } from '../redis/connect.js'
 import { problemResponse } from '../schemas/problem.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** draining: after SIGTERM, before close (src/shutdown.ts); closing: app.close() has begun (plugins/celery.ts). */
-    lifecycle: { draining: boolean, closing: boolean }
-  }
-}
-
 const StatusSchema = Type.Object({ status: Type.Literal('ok') })
 
 export default fp(async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  app.decorate('lifecycle', { draining: false, closing: false })
-  // While draining, answers say Connection: close, so kept-alive clients (proxies' upstream pools) reconnect
-  // through the Service, which soon routes elsewhere, and never reuse a socket the close would cut. Once
-  // closing, too: the server only closes connections that are idle when it starts closing, and a waiter's
-  // connection turns idle just after its answer, so it would otherwise linger for the keep-alive timeout.
-  // (One hook for both: each onSend hook is a step on every answer.)
-  const { lifecycle } = app
-  app.addHook('onSend', (_req, reply, payload, done) => {
-    if (lifecycle.draining || lifecycle.closing) reply.header('connection', 'close')
-    done(null, payload)
-  })
   app.get('/healthz', {
     config: { exemptFromLoadShedding: true, public: true },
     schema: {
@@ -63,4 +45,4 @@ export default fp(async (fastify) => {
     await withDeadline(checkReady(app.redis), app.settings.redis.commandTimeoutMs)
     return { status: 'ok' as const }
   })
-}, { name: 'health', dependencies: ['redis', 'celery', 'limits'] })
+}, { name: 'health', dependencies: ['redis', 'celery', 'limits', 'lifecycle'] })

@@ -5,6 +5,7 @@
  */
 import fp from 'fastify-plugin'
 import { Cluster, type Command, type Redis } from 'ioredis'
+import { COMMAND_LABELS } from '../redis/commands.js'
 import type { RedisClient } from '../redis/connect.js'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { stateLabel, type ResultObserver } from '../celery/observer.js'
@@ -19,9 +20,6 @@ declare module 'fastify' {
 }
 
 const P = 'result_gateway_'
-/** Commands the gateway sends; anything else (a future command) is counted as "other". */
-const COMMANDS = new Set(['get', 'set', 'del', 'expire', 'persist', 'ttl', 'multi', 'exec', 'evalsha', 'eval', 'ping',
-  'subscribe', 'unsubscribe', 'info', 'client', 'select', 'auth', 'publish', 'wait', 'scan', 'mget'])
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
 /**
@@ -49,7 +47,8 @@ function instrumentRedis (client: RedisClient | Redis, duration: Histogram<'comm
   const timer = cached(command => duration.labels({ command }))
   const failures = cached(command => errors.labels({ command }))
   target.sendCommand = (command, stream, node) => {
-    const name = COMMANDS.has(command.name) ? command.name : 'other'
+    // Commands the gateway sends (redis/commands.ts); anything else (a future command) is counted as "other".
+    const name = COMMAND_LABELS.has(command.name) ? command.name : 'other'
     const start = performance.now()
     const result = send(command, stream, node)
     const observe = (): void => timer(name).observe((performance.now() - start) / 1000)
@@ -81,7 +80,7 @@ function staticGauges (registry: Registry, config: Pick<Config, 'wait' | 'batch'
   for (const [name, help, value] of limits) new Gauge({ name: `${P}${name}`, help, registers, aggregator: name === 'waiters_max' ? 'sum' : 'first' }).set(value)
 }
 
-export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops'> }>(async (app, { config }) => {
+export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops' | 'auth'> }>(async (app, { config }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name)
@@ -151,7 +150,9 @@ export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops'> }>(async (app
       if (wakeSeconds !== null) wake.observe(wakeSeconds)
     }
   }
-  for (const [, client] of connections) instrumentRedis(client, redisDuration, redisErrors)
+  // Commands by name on every connection that serves requests (the rate limiter's counts included, as when
+  // they ran on the data connection); connection state stays by the two long-lived roles above.
+  for (const client of [app.redis, app.redisSubscriber, app.redisRateLimit]) instrumentRedis(client, redisDuration, redisErrors)
   app.decorate('metrics', { registry, observer })
 
   const requestCount = cached(key => {
@@ -175,7 +176,8 @@ export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops'> }>(async (app
     done()
   })
 
-  app.get('/metrics', { config: { exemptFromLoadShedding: true }, schema: { hide: true } }, async (_req, reply) => {
+  // Public unless RG_METRICS_PUBLIC=false (then the admin scope is needed).
+  app.get('/metrics', { config: { exemptFromLoadShedding: true, public: config.auth.metricsPublic }, schema: { hide: true } }, async (_req, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics())
   })
 }, { name: 'metrics', dependencies: ['redis'] })

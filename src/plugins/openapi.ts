@@ -1,14 +1,28 @@
 /**
  * The OpenAPI document, generated from the route schemas: shared TypeBox schemas become components,
- * served at /openapi.json with a docs UI at /docs (behind the security headers plugin). openapi.yaml is written
- * from the same source.
+ * served at /openapi.json with a docs UI at /docs. openapi.yaml is written from the same source.
  */
 import fp from 'fastify-plugin'
+import helmet from '@fastify/helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
+import { markPublic } from './public-routes.js'
 
 export const API_VERSION = '0.1.0'
+
+/**
+ * The docs UI in a context of its own: public, and the one thing a browser renders, so helmet's whole set
+ * (CSP, frame options, HSTS, COOP/CORP …) goes on its answers only; a JSON API answer only needs nosniff
+ * (security-headers.ts), and the twelve headers were a measurable share of each request.
+ */
+async function docsUi (docs: FastifyInstance): Promise<void> {
+  markPublic(docs)
+  await docs.register(helmet)
+  // The UI serves its scripts with its own static CSP, replacing helmet's default one.
+  await docs.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+}
 
 export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
   for (const s of schemas) app.addSchema(s)
@@ -41,7 +55,6 @@ export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
       buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
     }
   })
-  // The UI serves its scripts with its own static CSP, replacing the security headers plugin's one.
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  await app.register(docsUi)
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
 }, { name: 'openapi' })

@@ -11,8 +11,19 @@ import type { Endpoint } from './topology.js'
 
 /** Data commands: one connection (standalone / Sentinel master) or a cluster of them. */
 export type RedisClient = Redis | Cluster
-/** data: the shared, auto-pipelined connection; durable: one of the pool's connections for SET+WAIT. */
-export type RedisRole = 'data' | 'subscriber' | 'durable'
+/**
+ * data: the shared, auto-pipelined connection; durable: one of the pool's connections for SET+WAIT;
+ * rate-limit: @fastify/rate-limit's own connection, whose counts fail open after RATE_LIMIT_BUDGET_MS.
+ */
+export type RedisRole = 'data' | 'subscriber' | 'durable' | 'rate-limit'
+
+/**
+ * How long a rate-limit count may take before the request goes on uncounted (fail open, as the plugin's
+ * skipOnError does for errors). Without a bound a frozen Redis (or a Cluster queueing commands while it cannot
+ * authenticate) held every request in the count before its own deadline even started: the answer came after
+ * 2 × RG_REDIS_COMMAND_TIMEOUT_MS, or never. With it, a request answers within the command timeout + this.
+ */
+export const RATE_LIMIT_BUDGET_MS = 100
 
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** times, 2000)
 
@@ -36,6 +47,8 @@ function baseOptions (cfg: RedisSettings, role: RedisRole): RedisOptions {
     // A durable connection's WAIT legitimately blocks for the durable timeout on top of a command's own time.
     ...(role === 'data' ? { commandTimeout: cfg.commandTimeoutMs } : {}),
     ...(role === 'durable' ? { commandTimeout: cfg.commandTimeoutMs + cfg.durable.timeoutMs } : {}),
+    // Set before a command is queued offline too: a count waiting for a reconnect is bounded as well.
+    ...(role === 'rate-limit' ? { commandTimeout: RATE_LIMIT_BUDGET_MS } : {}),
     // Fail a request fast instead of queueing it behind reconnects; the caller answers 503.
     maxRetriesPerRequest: 1,
     retryStrategy,
@@ -73,12 +86,14 @@ export function redisOptions (cfg: RedisSettings, role: RedisRole): RedisOptions
   }
 }
 
-function clusterOptions (cfg: RedisSettings, role: 'data' | 'durable'): ClusterOptions {
+function clusterOptions (cfg: RedisSettings, role: Exclude<RedisRole, 'subscriber'>): ClusterOptions {
   const { lazyConnect, retryStrategy: _r, ...redisOpts } = baseOptions(cfg, role)
   return {
     lazyConnect,
     redisOptions: redisOpts,
     enableAutoPipelining: role === 'data',
+    // A cluster's own queue (while it is not ready) has no command timeout: a count fails at once instead.
+    ...(role === 'rate-limit' ? { enableOfflineQueue: false } : {}),
     enableReadyCheck: true,
     // Commands for slots whose master is gone are retried while the cluster fails over; the command
     // timeout still bounds each request, so callers get a fast 503 instead of a hang.
@@ -90,8 +105,8 @@ function clusterOptions (cfg: RedisSettings, role: 'data' | 'durable'): ClusterO
   }
 }
 
-/** The data client (or one durable-store connection) for the configured topology. */
-export function createRedis (cfg: RedisSettings, role: 'data' | 'durable' = 'data'): RedisClient {
+/** The data client (or one durable-store or rate-limit connection) for the configured topology. */
+export function createRedis (cfg: RedisSettings, role: Exclude<RedisRole, 'subscriber'> = 'data'): RedisClient {
   const t = cfg.topology
   if (t?.kind === 'cluster') return new Cluster(t.nodes.map((n): ClusterNode => ({ ...n })), clusterOptions(cfg, role))
   return new Redis(redisOptions(cfg, role))

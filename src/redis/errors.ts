@@ -1,7 +1,6 @@
 /**
- * What a Redis error means, in one place: how it is classified (which decides the answer and whether a
- * retry is safe) and how it is logged (command name kept, arguments dropped: ioredis attaches
- * `command: {name, args}` to its errors, and the args are passwords (AUTH) or stored documents).
+ * What a Redis error means, in one place: how it is classified, which decides the answer and whether a
+ * retry is safe. How any error is logged is src/logging/serialize-error.ts's.
  */
 
 /** A request's Redis work overran its deadline (RG_REDIS_COMMAND_TIMEOUT_MS from the moment it asked). */
@@ -53,57 +52,5 @@ export function unavailableReason (err: unknown): string {
     case 'auth': return 'authentication failed: the credentials were changed or revoked'
     case 'refused': return /^(LOADING)/.test(m) ? 'loading its dataset' : 'failing over'
     default: return /timed out|ETIMEDOUT/.test(m) ? 'no answer within the command timeout' : 'connection lost'
-  }
-}
-
-export interface SerializedError {
-  type: string
-  message: string
-  /** The Redis command's name (never its arguments). */
-  command?: string
-  code?: string
-  stack?: string
-}
-
-function commandName (err: Error): string | undefined {
-  const name = (err as { command?: { name?: unknown } }).command?.name
-  return typeof name === 'string' && /^[\w|:-]{1,64}$/.test(name) ? name : undefined
-}
-
-/**
- * The one serializer for errors that reach a log line: type, first line of the message, the Redis command
- * name and (only when `withStack`) the stack. Everything else an error carries — ioredis `command.args`,
- * `previousErrors`, a request, headers — is dropped, whatever it holds.
- */
-export function serializeError (err: unknown, withStack = true): SerializedError {
-  if (!(err instanceof Error)) return { type: typeof err, message: 'non-error thrown' }
-  const out: SerializedError = { type: err.name, message: (err.message.split('\n')[0] ?? '').slice(0, 500) }
-  const command = commandName(err)
-  if (command !== undefined) out.command = command
-  const code = (err as { code?: unknown }).code
-  if (typeof code === 'string' && code.length <= 64) out.code = code
-  if (withStack && err.stack !== undefined) out.stack = err.stack.split('\n').filter(l => /^\s+at /.test(l)).slice(0, 12).join('\n')
-  return out
-}
-
-/**
- * Expected operational errors come in bursts (a failover, a frozen Redis, rotated credentials: every request
- * and every reconnect attempt fails the same way): the first of each key is logged, then at most one line
- * per window saying how many more there were. Keys come from a closed set (problem codes, connection roles).
- */
-export class BurstLog {
-  readonly #seen = new Map<string, { at: number, folded: number }>()
-  readonly #windowMs: number
-  constructor (windowMs = 10_000) { this.#windowMs = windowMs }
-
-  /** null: fold this one into the current burst; a number: log now, with that many folded since the last line. */
-  take (key: string, now = Date.now()): number | null {
-    const e = this.#seen.get(key)
-    if (e !== undefined && now - e.at < this.#windowMs) {
-      e.folded++
-      return null
-    }
-    this.#seen.set(key, { at: now, folded: 0 })
-    return e?.folded ?? 0
   }
 }

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import t from 'tap'
 import Fastify from 'fastify'
 import { pino } from 'pino'
-import { lazyChildLogger } from '../../src/lazy-logger.js'
+import { lazyChildLogger } from '../../src/logging/lazy-logger.js'
 
 /** A pino logger writing into an array of parsed lines, `time` dropped (the only field that may differ). */
 function capture (level: string) {

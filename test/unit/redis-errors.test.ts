@@ -1,7 +1,5 @@
 import t from 'tap'
-import { BurstLog, classifyRedisError, isUnavailable, RedisDeadlineError, serializeError, unavailableReason } from '../../src/redis/errors.js'
-
-const withCommand = (message: string, name: string, args: unknown[]): Error => Object.assign(new Error(message), { command: { name, args } })
+import { classifyRedisError, isUnavailable, RedisDeadlineError, unavailableReason } from '../../src/redis/errors.js'
 
 t.test('classification decides the answer and whether a retry is safe', async t => {
   for (const m of ['MOVED 4779 127.0.0.1:7001', 'ASK 1 127.0.0.1:7002', 'TRYAGAIN x', 'CLUSTERDOWN The cluster is down', 'LOADING Redis is loading',
@@ -18,21 +16,4 @@ t.test('classification decides the answer and whether a retry is safe', async t 
   t.equal(classifyRedisError('a string'), 'other')
   t.ok(isUnavailable(new Error('WRONGPASS x')) && isUnavailable(new Error('MOVED 1 x')) && !isUnavailable(new Error('OOM x')))
   t.notMatch(unavailableReason(new Error('MOVED 4779 127.0.0.1:7001')), /127\.0\.0\.1|4779/, 'the reason never names a node')
-})
-
-t.test('serializeError keeps the command name and drops its arguments', async t => {
-  const s = serializeError(withCommand('WRONGPASS invalid\nsecond line', 'auth', ['the-old-password']))
-  t.match(s, { type: 'Error', message: 'WRONGPASS invalid', command: 'auth' })
-  t.notMatch(JSON.stringify(s), /the-old-password|second line/)
-  t.notOk('stack' in serializeError(new Error('x'), false), 'no stack when not asked for')
-  t.equal(serializeError(withCommand('x', 'not a name!', [])).command, undefined, 'an odd command name is not logged')
-})
-
-t.test('BurstLog: the first of a burst, then one line per window with the count folded into it', async t => {
-  const b = new BurstLog(1000)
-  t.equal(b.take('k', 0), 0)
-  t.equal(b.take('k', 10), null)
-  t.equal(b.take('k', 20), null)
-  t.equal(b.take('other', 20), 0, 'keys are independent')
-  t.equal(b.take('k', 1001), 2)
 })

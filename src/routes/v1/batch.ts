@@ -5,13 +5,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { DecodeError } from '../../celery/codec.js'
 import { waitForMany } from '../../celery/wait-result.js'
-import { InvalidRequest, TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+import { InvalidRequest, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
 import { ref } from '../../schemas/common.js'
 import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
 import {
   BatchGetRequestSchema, BatchGetResponseSchema, BatchWaitRequestSchema, BatchWaitResponseSchema
 } from '../../schemas/result.js'
-import { answerWritten, clientGone, decoded } from './shared.js'
+import { admitWait, answerWritten, clientGone, decoded } from './shared.js'
 
 function itemError (taskId: string, err: DecodeError): string {
   const e = err.format === 'pickle' || err.format === 'yaml'
@@ -86,8 +86,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const results = app.storeFor(req)
     const { taskIds, mode = 'all' } = req.body
     checkDistinct(taskIds)
-    if (waiter.stats.waiters + taskIds.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
-    const timeoutMs = Math.min(req.body.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
+    const timeoutMs = admitWait(waiter, wait, taskIds.length, req.body.timeoutSeconds)
     return await decoded('(batch)', () => waitForMany(results, app.views, waiter, taskIds, mode, timeoutMs, clientGone(reply), answerWritten(reply)))
   })
 }

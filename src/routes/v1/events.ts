@@ -7,12 +7,11 @@
 import { createHash } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { TooManyWaiters } from '../../errors.js'
-import { serializeError } from '../../redis/errors.js'
+import { serializeError } from '../../logging/serialize-error.js'
 import { TaskIdParamsSchema } from '../../schemas/common.js'
 import { problems, V1_STATUSES } from '../../schemas/problem.js'
 import type { ResultView } from '../../schemas/result.js'
-import { clientGone, decoded } from './shared.js'
+import { admitWait, clientGone, decoded } from './shared.js'
 
 const HEARTBEAT_MS = 15_000
 
@@ -45,8 +44,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const results = app.storeFor(req)
     const { taskId } = req.params
-    if (waiter.stats.waiters >= wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
-    const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
+    const timeoutMs = admitWait(waiter, wait, 1, req.query.timeoutSeconds)
     const { views } = app
     const snapshot = (document: Buffer | null): Snapshot => ({ id: digest(document), view: document === null ? null : views.decode(document, taskId) })
     // Read once before committing to a stream, so an unreadable value is still a problem+json answer.

@@ -3,12 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { GroupReader, summarize } from '../../celery/groups.js'
 import { waitForMany } from '../../celery/wait-result.js'
-import { GroupNotFound, TooManyWaiters } from '../../errors.js'
+import { GroupNotFound } from '../../errors.js'
 import { ref, TaskIdSchema } from '../../schemas/common.js'
 import { GroupViewSchema, GroupWaitResponseSchema } from '../../schemas/group.js'
 import { problems, V1_STATUSES } from '../../schemas/problem.js'
 import { WaitQuerySchema } from '../../schemas/result.js'
-import { answerWritten, clientGone, decoded } from './shared.js'
+import { admitWait, answerWritten, clientGone, decoded } from './shared.js'
 
 const ParamsSchema = Type.Object({ groupId: ref(TaskIdSchema) })
 
@@ -54,8 +54,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { groupId } = req.params
     const ids = await decoded(groupId, () => groups.childIds(groupId))
     if (ids === null) throw new GroupNotFound(groupId)
-    if (app.waiter.stats.waiters + ids.length > wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
-    const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
+    const timeoutMs = admitWait(app.waiter, wait, ids.length, req.query.timeoutSeconds)
     const many = await decoded(groupId, () => waitForMany(results, app.views, app.waiter, ids, 'all', timeoutMs, clientGone(reply), answerWritten(reply)))
     const chord = await groups.chord(groupId)
     return {

@@ -5,8 +5,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { waitForView } from '../../celery/wait-result.js'
-import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, TooManyWaiters } from '../../errors.js'
-import { answerWritten, clientGone, decoded, decodedSync } from './shared.js'
+import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound } from '../../errors.js'
+import { admitWait, answerWritten, clientGone, decoded, decodedSync } from './shared.js'
 import { cacheControl, etagOf, notModified } from './conditional.js'
 import { EXCEPTION_STATES, READY_STATES } from '../../celery/meta.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
@@ -112,9 +112,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req, reply) => {
     const results = app.storeFor(req)
     const { taskId } = req.params
-    const { wait } = app.settings
-    const timeoutMs = Math.min(req.query.timeoutSeconds ?? wait.defaultSeconds, wait.maxSeconds) * 1000
-    if (app.waiter.stats.waiters >= wait.maxWaiters) throw new TooManyWaiters(wait.maxWaiters)
+    const timeoutMs = admitWait(app.waiter, app.settings.wait, 1, req.query.timeoutSeconds)
     const body = await decoded(taskId, () => waitForView(results, app.views, app.waiter, taskId, timeoutMs, clientGone(reply), answerWritten(reply)))
     // Already serialized (the WaitResponse document, the result's JSON text sliced out): sent as is.
     return reply.type('application/json; charset=utf-8').send(body)

@@ -1,7 +1,22 @@
-/** Helpers shared by the /v1 route files: client-disconnect signal, codec errors → problems. */
+/**
+ * Helpers shared by the /v1 route files: admitting waits (waiter limit, timeout clamp), client-disconnect
+ * signal, codec errors → problems.
+ */
 import type { FastifyReply } from 'fastify'
 import { DecodeError } from '../../celery/codec.js'
-import { UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+import type { Waiter } from '../../celery/waiter.js'
+import type { Config } from '../../config.js'
+import { TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+
+/**
+ * Admits `count` more waiters (a long-poll, a stream, a batch or group wait) or throws TooManyWaiters past
+ * RG_WAIT_MAX_WAITERS; returns the wait's timeout in ms: what the client asked (or RG_WAIT_DEFAULT_SECONDS),
+ * capped at RG_WAIT_MAX_SECONDS.
+ */
+export function admitWait (waiter: Waiter, limits: Config['wait'], count: number, requestedSeconds: number | undefined): number {
+  if (waiter.stats.waiters + count > limits.maxWaiters) throw new TooManyWaiters(limits.maxWaiters)
+  return Math.min(requestedSeconds ?? limits.defaultSeconds, limits.maxSeconds) * 1000
+}
 
 /** Aborted when the client goes away before its answer was sent (long-polls release at once). */
 export function clientGone (reply: FastifyReply): AbortSignal {
