@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, REDACT_PATHS, type Config } from './config.js'
 import { serializeError } from './logging/serialize-error.js'
 import { unknownVariableWarnings } from './config-hints.js'
 import { preflight } from './redis/preflight.js'
-import { startRedisServer, type SpawnedRedis } from './redis/spawn.js'
+import type { SpawnedRedis } from './redis/spawn.js'
 import { describeTopology } from './redis/topology.js'
 import { drainThenClose, shutdownDeadlineMs } from './shutdown.js'
 import { serverFlags } from './usage.js'
@@ -85,6 +85,8 @@ async function main (): Promise<void> {
   const unreachable = await checkRedis(config)
   let devRedis: SpawnedRedis | undefined
   if (config.redis.topology === null) {
+    // Development only (npm start without RG_REDIS_URL): the spawn module is never loaded otherwise.
+    const { startRedisServer } = await import('./redis/spawn.js')
     devRedis = await startRedisServer()
     config = { ...config, redis: { ...config.redis, topology: { kind: 'standalone', host: '127.0.0.1', port: devRedis.port, db: 0 } } }
   }

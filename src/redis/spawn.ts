@@ -1,6 +1,8 @@
 /**
- * Starts a throwaway redis-server on a free loopback port (npm start without RG_REDIS_URL, and the tests),
- * and stops it by pid. Nothing is persisted to disk.
+ * Development and test tooling, not part of the gateway's Redis layer: starts a throwaway redis-server on a
+ * free loopback port and stops it by pid (nothing is persisted to disk), and spawns child processes tied to
+ * this one. Used by `npm start` without RG_REDIS_URL (server.ts imports it dynamically, only then: a
+ * configured gateway never loads it), by test/helpers and by bench/. Nothing else in src/ may import it.
  */
 import { spawn, type ChildProcess, type ChildProcessByStdio, type SpawnOptions } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'

@@ -75,6 +75,13 @@ t.test('src/ modules import each other without a cycle', async t => {
   t.same(found, [], 'break these import cycles (move what both sides need to a module below them)')
 })
 
+t.test('dev tooling (src/redis/spawn.ts) is loaded by server.ts alone, for the throwaway dev Redis', async t => {
+  const graph = importGraph(sources(src))
+  const spawn = join(src, 'redis', 'spawn.ts')
+  const importers = [...graph].filter(([, targets]) => targets.includes(spawn)).map(([file]) => name(file))
+  t.same(importers, ['src/server.ts'])
+})
+
 t.test('the cycle finder names a cycle it is shown', async t => {
   const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])
   t.same(cycles(graph), [['a', 'b', 'c', 'a']])
