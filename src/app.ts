@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → lifecycle → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
+ * error model → lifecycle → CORS → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyServerOptions } from 'fastify'
@@ -11,6 +11,7 @@ import { lazyChildLogger } from './logging/lazy-logger.js'
 import { serializeError } from './logging/serialize-error.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
+import cors from './plugins/cors.js'
 import clusterMetrics from './plugins/cluster-metrics.js'
 import health from './plugins/health.js'
 import jsonBody from './plugins/json-body.js'
@@ -83,6 +84,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(lifecycle)
   await app.register(requestIdPlugin)
   await app.register(jsonBody)
+  // Before load shedding and auth: their refusals are answers a cross-origin page must be able to read.
+  await app.register(cors, { origins: config.auth.corsOrigins })
   // Schemas are built once, here, with the configured limits in them (batch sizes: refused before per-item work).
   const schemas = schemasFor({ batchMaxIds: config.batch.maxIds })
   await app.register(validation, { schemas })

@@ -1,11 +1,9 @@
 /**
  * API tokens: `Authorization: Bearer <token>`, compared in constant time against every configured token,
  * scopes checked per route (`config.scope`; admin implies read and write), and a token's keyPrefix confining
- * it to one Celery app's keys. Probes, the API document and (by default) /metrics are public. CORS is off
- * unless RG_CORS_ORIGINS lists origins.
+ * it to one Celery app's keys. Probes, the API document and (by default) /metrics are public.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
-import cors from '@fastify/cors'
 import fp from 'fastify-plugin'
 import type { Scope } from '../auth/tokens.js'
 import type { Config } from '../config.js'
@@ -48,11 +46,6 @@ export default fp<{ auth: Config['auth'], keyPrefix: string }>(async (app, { aut
     let found: Principal | null = null
     for (const t of tokens) if (timingSafeEqual(hash, t.hash)) found = t.principal
     return found
-  }
-
-  // CORS stays off unless origins are configured; browsers then get exactly those origins.
-  if (auth.corsOrigins.length > 0) {
-    await app.register(cors, { origin: auth.corsOrigins, allowedHeaders: ['authorization', 'content-type', 'last-event-id'], maxAge: 600 })
   }
 
   app.decorateRequest('principal', null)
