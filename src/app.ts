@@ -3,12 +3,13 @@
  * error model → lifecycle → CORS → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
 import { lazyChildLogger } from './logging/lazy-logger.js'
 import { serializeError } from './logging/serialize-error.js'
+import { redactTicket } from './tickets/grant.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
 import cors from './plugins/cors.js'
@@ -29,6 +30,7 @@ import eventsV1 from './routes/v1/events.js'
 import groupsV1 from './routes/v1/groups.js'
 import resultsV1 from './routes/v1/results.js'
 import adminV1 from './routes/v1/admin.js'
+import ticketsV1 from './routes/v1/tickets.js'
 import stats from './plugins/stats.js'
 import validation from './plugins/validation.js'
 import { schemasFor } from './schemas/index.js'
@@ -47,7 +49,19 @@ function withErrSerializer (logger: BuildOptions['logger']): boolean | Exclude<F
   // Already-serialized objects (our own log calls) pass through untouched.
   const err = (e: unknown): { type: string, message: string, stack: string } =>
     e instanceof Error ? { stack: '', ...serializeError(e) } : e as { type: string, message: string, stack: string }
-  return { ...logger, serializers: { ...logger.serializers, err } }
+  return { ...logger, serializers: { ...logger.serializers, err, req: requestLine } }
+}
+
+/** Fastify's own request serializer, with a ticket in the query string censored: a ticket is a credential. */
+function requestLine (req: FastifyRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: redactTicket(req.url),
+    version: req.headers['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket.remotePort
+  }
 }
 
 export async function buildApp (config: Config, opts: BuildOptions = {}) {
@@ -107,6 +121,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(groupsV1, { prefix: '/v1' })
   await app.register(eventsV1, { prefix: '/v1' })
   await app.register(adminV1, { prefix: '/v1' })
+  await app.register(ticketsV1, { prefix: '/v1' })
   return app
 }
 

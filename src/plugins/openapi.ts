@@ -41,13 +41,17 @@ export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
       // Where the gateway listens by default (RG_HTTP_HOST:RG_HTTP_PORT); clients pass their own base URL.
       servers: [{ url: 'http://127.0.0.1:8080', description: 'A local gateway with the default RG_HTTP_HOST and RG_HTTP_PORT' }],
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token from RG_AUTH_TOKENS' } }
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token from RG_AUTH_TOKENS' },
+          ticket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'A short-lived read ticket from POST /v1/tickets, on the read routes of the ids it lists (for EventSource, which cannot send Authorization)' }
+        }
       },
       security: [{ bearer: [] }],
       tags: [
         { name: 'results', description: 'Store, fetch, wait for, expire and forget Celery task results' },
         { name: 'groups', description: 'Progress of Celery groups and chords' },
         { name: 'probes', description: 'Kubernetes liveness and readiness' },
+        { name: 'tickets', description: 'Short-lived read tickets for browsers (EventSource)' },
         { name: 'admin', description: 'Operator endpoints: statistics, the orphan sweep and the doctor (admin scope)' }
       ]
     },

@@ -10,7 +10,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { serializeError } from '../../logging/serialize-error.js'
 import { TaskIdParamsSchema } from '../../schemas/common.js'
-import { problems, V1_STATUSES } from '../../schemas/problem.js'
+import { problems, TICKET_SECURITY, V1_STATUSES } from '../../schemas/problem.js'
 import type { ResultView } from '../../schemas/result.js'
 import { admitWait, clientGone, decoded } from './shared.js'
 
@@ -35,8 +35,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { wait } = app.settings
 
   app.get('/results/:taskId/events', {
-    config: { scope: 'read' },
+    config: { scope: 'read', ticket: 'taskId' },
     schema: {
+      security: TICKET_SECURITY,
       tags: ['results'],
       operationId: 'streamResultEvents',
       summary: 'Stream state changes as Server-Sent Events',
