@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → lifecycle → CORS → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
+ * error model → lifecycle → CORS → validation → load shedding → security headers → auth → compression → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
@@ -12,6 +12,7 @@ import { serializeError } from './logging/serialize-error.js'
 import { redactTicket } from './tickets/grant.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
+import compress from './plugins/compress.js'
 import cors from './plugins/cors.js'
 import clusterMetrics from './plugins/cluster-metrics.js'
 import health from './plugins/health.js'
@@ -106,6 +107,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(limits, { config: config.load })
   await app.register(securityHeaders)
   await app.register(auth, { auth: config.auth, keyPrefix: config.redis.keyPrefix })
+  // Before any route (the API document's too): it adds its onSend to each route as the route is registered.
+  await app.register(compress, { thresholdBytes: config.http.compressThresholdBytes })
   // Before any route: @fastify/swagger documents the routes registered after it.
   await app.register(openapi, { schemas })
   await app.register(redis, { config: config.redis })
