@@ -2,15 +2,15 @@
  * API tokens: `Authorization: Bearer <token>`, compared in constant time against every configured token,
  * scopes checked per route (`config.scope`; admin implies read and write), and a token's keyPrefix confining
  * it to one Celery app's keys. Probes, the API document and (by default) /metrics are public. A `?ticket=`
- * (src/tickets/) stands in for a token on the read routes of the ids it lists, for clients that cannot send headers.
+ * (src/auth/ticket.ts) stands in for a token on the read routes of the ids it lists, for clients that cannot send headers.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { Scope } from '../auth/tokens.js'
 import type { Config } from '../config.js'
 import { Forbidden, InvalidTicket, Unauthenticated } from '../errors.js'
-import { Tickets, ticketOf, type TicketParam } from '../tickets/grant.js'
-import { ticketKey } from '../tickets/ticket.js'
+import { Tickets, ticketOf, type TicketParam } from '../auth/ticket-grant.js'
+import { ticketKey } from '../auth/ticket.js'
 import { isPublic } from './public-routes.js'
 
 export interface Principal {
@@ -24,7 +24,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Scope a token needs for this route; routes without one need admin, unless public (public-routes.ts). */
     scope?: Scope
-    /** This read route takes a `?ticket=` for the id in this parameter (src/tickets/grant.ts). */
+    /** This read route takes a `?ticket=` for the id in this parameter (src/auth/ticket-grant.ts). */
     ticket?: TicketParam
   }
   interface FastifyRequest {

@@ -1,6 +1,6 @@
 /** POST /v1/tickets: a short-lived read grant for some task and group ids, for browsers' EventSource. */
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { TICKET_DEFAULT_TTL_SECONDS, TICKET_MAX_TTL_SECONDS } from '../tickets/grant.js'
+import { TICKET_DEFAULT_TTL_SECONDS, TICKET_MAX_TTL_SECONDS } from '../auth/ticket-grant.js'
 import { ref, TaskIdSchema } from './common.js'
 
 const idList = (maxIds: number, what: string) => Type.Optional(Type.Array(ref(TaskIdSchema), {

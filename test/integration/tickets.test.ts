@@ -2,7 +2,7 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { buildLoggedApp, buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
-import { mintTicket, ticketKey } from '../../src/tickets/ticket.js'
+import { mintTicket, ticketKey } from '../../src/auth/ticket.js'
 import type { App } from '../../src/app.js'
 
 const READER = 'r'.repeat(24)

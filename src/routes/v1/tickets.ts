@@ -1,10 +1,10 @@
-/** POST /v1/tickets: mints a stream ticket (src/tickets/) for the calling token. HTTP only. */
+/** POST /v1/tickets: mints a stream ticket (src/auth/ticket.ts) for the calling token. HTTP only. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { InvalidRequest } from '../../errors.js'
 import { ref } from '../../schemas/common.js'
 import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
 import { TicketRequestSchema, TicketResponseSchema } from '../../schemas/ticket.js'
-import { TICKET_DEFAULT_TTL_SECONDS } from '../../tickets/grant.js'
+import { TICKET_DEFAULT_TTL_SECONDS } from '../../auth/ticket-grant.js'
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const maxIds = app.settings.batch.maxIds

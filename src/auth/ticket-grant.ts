@@ -1,7 +1,7 @@
 /**
  * Tickets at the HTTP edge: where a request's `?ticket=` is read, what a ticket lets through (GET/HEAD of a
  * route that names `config.ticket`, for an id the ticket lists) and the principal it stands for (its token's
- * name and keyPrefix, read scope only). Used by plugins/auth.ts; minted by routes/v1/tickets.ts.
+ * name and keyPrefix, read scope only). Used by plugins/auth.ts; minted by routes/v1/tickets.ts; the tokens it stands for come from auth/tokens.ts.
  */
 import type { FastifyRequest } from 'fastify'
 import { InvalidRequest, InvalidTicket, TicketNotAllowed } from '../errors.js'
