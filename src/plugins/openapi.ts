@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from './cors.js'
 import { markPublic } from './public-routes.js'
 
 export const API_VERSION = '0.1.0'
@@ -33,7 +34,11 @@ export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
         title: 'result-gateway',
         version: API_VERSION,
         description: 'HTTP front door to Celery task results kept in Redis. Errors are application/problem+json (RFC 9457). ' +
-          'Operation ids are stable within /v1 (see docs/api.md, "API stability").',
+          'Operation ids are stable within /v1 (see docs/api.md, "API stability"). ' +
+          `Browsers (CORS, when RG_CORS_ORIGINS lists the page's origin; no credentials mode): a page may send ${CORS_METHODS.join(', ')} ` +
+          `with the headers ${CORS_ALLOWED_HEADERS.join(', ')}, and may read ${CORS_EXPOSED_HEADERS.join(', ')} besides the CORS-safelisted ones ` +
+          '(Content-Type, Content-Length …), on every answer: problems, 304s and event streams included. EventSource cannot send ' +
+          'Authorization: mint a ticket (POST /v1/tickets) and pass it as ?ticket= (see docs/browsers.md).',
         // Who answers for the API; no public address is promised here, so none is invented.
         contact: { name: 'result-gateway maintainers' },
         license: { name: 'MIT', identifier: 'MIT' }
