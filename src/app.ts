@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → lifecycle → CORS → validation → load shedding → security headers → auth → compression → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
+ * error model → lifecycle → security headers → CORS → validation → load shedding → auth → compression → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
@@ -99,13 +99,13 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(lifecycle)
   await app.register(requestIdPlugin)
   await app.register(jsonBody)
+  await app.register(securityHeaders)
   // Before load shedding and auth: their refusals are answers a cross-origin page must be able to read.
   await app.register(cors, { origins: config.auth.corsOrigins })
   // Schemas are built once, here, with the configured limits in them (batch sizes: refused before per-item work).
   const schemas = schemasFor({ batchMaxIds: config.batch.maxIds })
   await app.register(validation, { schemas })
   await app.register(limits, { config: config.load })
-  await app.register(securityHeaders)
   await app.register(auth, { auth: config.auth, keyPrefix: config.redis.keyPrefix })
   // Before any route (the API document's too): it adds its onSend to each route as the route is registered.
   await app.register(compress, { thresholdBytes: config.http.compressThresholdBytes })

@@ -56,6 +56,7 @@ t.test('CORS covers the whole API when RG_CORS_ORIGINS is set', async t => {
         ['authorization', 'baggage', 'content-type', 'if-none-match', 'last-event-id', 'traceparent', 'tracestate', 'x-request-id'])
       t.notOk(pre.headers['access-control-allow-credentials'], 'no credentials mode')
       t.match(pre.headers.vary, /origin/i)
+      t.equal(pre.headers['x-content-type-options'], 'nosniff', 'a preflight is an answer like any other')
     }
     const evil = await app.inject({ method: 'OPTIONS', url: '/v1/results/done', headers: { origin: 'http://evil.example', 'access-control-request-method': 'DELETE' } })
     t.notOk(evil.headers['access-control-allow-origin'], 'another origin gets no grant')
