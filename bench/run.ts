@@ -3,7 +3,8 @@
  * the same preloaded keys — redis-benchmark GET (the floor) and webdis GET (an HTTP gateway in C).
  * Writes bench/results/<timestamp>.{json,md}. Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50),
  * BENCH_WAITERS (10000), BENCH_ROUNDS (5), BENCH_SOAK_REQUESTS (2000000; 0 = no soak), BENCH_SOAK_SEGMENTS (10),
- * BENCH_SCOPE (all; headline = the paired rounds only, for quick A/B work: not a full run).
+ * BENCH_SCOPE (all; headline = the paired rounds only, for quick A/B work: not a full run; compress = only
+ * bench/scenarios/compress.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -213,7 +214,9 @@ async function main (): Promise<void> {
 }
 
 try {
-  await main()
+  // BENCH_SCOPE=compress: only the compression scenario (#25), which starts its own gateway and Redis.
+  if (process.env.BENCH_SCOPE === 'compress') process.stdout.write(await (await import('./scenarios/compress.js')).compressBench())
+  else await main()
 } finally {
   for (const stop of stops.splice(0)) await stop()
 }

@@ -1,16 +1,19 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → lifecycle → validation → load shedding → security headers → auth → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
+ * error model → lifecycle → security headers → CORS → validation → load shedding → auth → compression → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
  * No process.env, no listen, no exit here.
  */
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { PickleRefused } from './errors.js'
 import { lazyChildLogger } from './logging/lazy-logger.js'
 import { serializeError } from './logging/serialize-error.js'
+import { redactTicket } from './auth/ticket-grant.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
+import compress from './plugins/compress.js'
+import cors from './plugins/cors.js'
 import clusterMetrics from './plugins/cluster-metrics.js'
 import health from './plugins/health.js'
 import jsonBody from './plugins/json-body.js'
@@ -28,6 +31,7 @@ import eventsV1 from './routes/v1/events.js'
 import groupsV1 from './routes/v1/groups.js'
 import resultsV1 from './routes/v1/results.js'
 import adminV1 from './routes/v1/admin.js'
+import ticketsV1 from './routes/v1/tickets.js'
 import stats from './plugins/stats.js'
 import validation from './plugins/validation.js'
 import { schemasFor } from './schemas/index.js'
@@ -46,7 +50,19 @@ function withErrSerializer (logger: BuildOptions['logger']): boolean | Exclude<F
   // Already-serialized objects (our own log calls) pass through untouched.
   const err = (e: unknown): { type: string, message: string, stack: string } =>
     e instanceof Error ? { stack: '', ...serializeError(e) } : e as { type: string, message: string, stack: string }
-  return { ...logger, serializers: { ...logger.serializers, err } }
+  return { ...logger, serializers: { ...logger.serializers, err, req: requestLine } }
+}
+
+/** Fastify's own request serializer, with a ticket in the query string censored: a ticket is a credential. */
+function requestLine (req: FastifyRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: redactTicket(req.url),
+    version: req.headers['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket.remotePort
+  }
 }
 
 export async function buildApp (config: Config, opts: BuildOptions = {}) {
@@ -83,12 +99,16 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(lifecycle)
   await app.register(requestIdPlugin)
   await app.register(jsonBody)
+  await app.register(securityHeaders)
+  // Before load shedding and auth: their refusals are answers a cross-origin page must be able to read.
+  await app.register(cors, { origins: config.auth.corsOrigins })
   // Schemas are built once, here, with the configured limits in them (batch sizes: refused before per-item work).
   const schemas = schemasFor({ batchMaxIds: config.batch.maxIds })
   await app.register(validation, { schemas })
   await app.register(limits, { config: config.load })
-  await app.register(securityHeaders)
   await app.register(auth, { auth: config.auth, keyPrefix: config.redis.keyPrefix })
+  // Before any route (the API document's too): it adds its onSend to each route as the route is registered.
+  await app.register(compress, { thresholdBytes: config.http.compressThresholdBytes })
   // Before any route: @fastify/swagger documents the routes registered after it.
   await app.register(openapi, { schemas })
   await app.register(redis, { config: config.redis })
@@ -104,6 +124,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(groupsV1, { prefix: '/v1' })
   await app.register(eventsV1, { prefix: '/v1' })
   await app.register(adminV1, { prefix: '/v1' })
+  await app.register(ticketsV1, { prefix: '/v1' })
   return app
 }
 

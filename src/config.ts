@@ -61,6 +61,8 @@ export const ConfigSchema = Type.Object({
   RG_AUTH_DISABLED: Type.Boolean({ default: false, description: 'Run without API tokens (logs a warning). Required when RG_AUTH_TOKENS is unset, except with the throwaway dev Redis' }),
   RG_METRICS_PUBLIC: Type.Boolean({ default: true, description: 'Serve /metrics without a token (otherwise the admin scope is needed)' }),
   RG_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1, description: 'Comma-separated origins allowed by CORS; unset = CORS off' })),
+  RG_TICKET_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'Key (≥ 32 characters, the same on every replica) that signs stream tickets (POST /v1/tickets); unset = derived from RG_AUTH_TOKENS, so changing any token invalidates outstanding tickets. Secret: also RG_TICKET_SECRET_FILE.' })),
+  RG_COMPRESS_THRESHOLD_BYTES: Type.Integer({ minimum: 0, default: 1024, description: 'JSON answers at least this large are compressed (br, gzip) when the client sends Accept-Encoding; 0 = compression off. Never event streams' }),
   RG_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, default: 0, description: 'Requests per minute per token (per client IP without tokens), counted in Redis so replicas share it; 0 = off' }),
   RG_HTTP_HEADERS_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, default: 10, description: 'Time allowed to send the request headers, enforced within 0.5 s (slow-loris guard; no idle-socket timeout, which would cut long-polls)' }),
   RG_STATS_INTERVAL_SECONDS: Type.Integer({ minimum: 0, default: 300, description: 'How often result statistics (keys by state and TTL, Redis memory) are refreshed for /metrics, off the scrape path; 0 = off' }),
@@ -79,12 +81,12 @@ export function enumValues (name: string): string[] | null {
 }
 
 /** Variables that may hold secrets: each also accepts `<NAME>_FILE`, and all are redacted from logs. */
-export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD', 'RG_REDIS_SENTINEL_PASSWORD', 'RG_AUTH_TOKENS'] as const
+export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD', 'RG_REDIS_SENTINEL_PASSWORD', 'RG_AUTH_TOKENS', 'RG_TICKET_SECRET'] as const
 
 /** pino redact paths for everything that can carry a secret. */
 export const REDACT_PATHS = [
   'config.redis.password', 'config.redis.sentinelPassword', 'config.redis.tls.key', 'sentinelPassword', 'redis.password', 'password', '*.password', '*.token',
-  'req.headers.authorization', 'req.headers.cookie'
+  'req.headers.authorization', 'req.headers.cookie', 'config.auth.ticketSecret', '*.ticketSecret'
 ]
 
 export class ConfigError extends Error {
@@ -135,6 +137,7 @@ function toConfig (e: ConfigEnv, tokens: Token[], location: RedisLocation) {
       tokens,
       disabled: e.RG_AUTH_DISABLED,
       metricsPublic: e.RG_METRICS_PUBLIC,
+      ticketSecret: e.RG_TICKET_SECRET ?? null,
       corsOrigins: e.RG_CORS_ORIGINS === undefined ? [] : e.RG_CORS_ORIGINS.split(',').map(o => o.trim()).filter(o => o !== '')
     },
     http: {
@@ -143,7 +146,8 @@ function toConfig (e: ConfigEnv, tokens: Token[], location: RedisLocation) {
       bodyLimitBytes: e.RG_HTTP_BODY_LIMIT_BYTES,
       requestTimeoutSeconds: e.RG_HTTP_REQUEST_TIMEOUT_SECONDS,
       headersTimeoutSeconds: e.RG_HTTP_HEADERS_TIMEOUT_SECONDS,
-      rateLimitPerMinute: e.RG_RATE_LIMIT_PER_MINUTE
+      rateLimitPerMinute: e.RG_RATE_LIMIT_PER_MINUTE,
+      compressThresholdBytes: e.RG_COMPRESS_THRESHOLD_BYTES
     },
     redis,
     results: {

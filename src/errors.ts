@@ -8,7 +8,9 @@ import createError from '@fastify/error'
 export const PROBLEM_TYPES = {
   RG_INVALID_REQUEST: { slug: 'invalid-request', title: 'Invalid request', status: 400 },
   RG_UNAUTHENTICATED: { slug: 'unauthenticated', title: 'Authentication required', status: 401 },
+  RG_INVALID_TICKET: { slug: 'invalid-ticket', title: 'Invalid ticket', status: 401 },
   RG_FORBIDDEN: { slug: 'forbidden', title: 'Forbidden', status: 403 },
+  RG_TICKET_NOT_ALLOWED: { slug: 'ticket-not-allowed', title: 'Ticket not valid for this request', status: 403 },
   RG_RESULT_NOT_FOUND: { slug: 'result-not-found', title: 'Result not found', status: 404 },
   RG_GROUP_NOT_FOUND: { slug: 'group-not-found', title: 'Group not found', status: 404 },
   RG_ROUTE_NOT_FOUND: { slug: 'route-not-found', title: 'Route not found', status: 404 },
@@ -64,6 +66,10 @@ export const Unauthenticated = createError<[string]>(
   'RG_UNAUTHENTICATED', '%s: send Authorization: Bearer <token>', 401)
 export const Forbidden = createError<[string, string]>(
   'RG_FORBIDDEN', 'Token %s lacks the %s scope for this request', 403)
+export const InvalidTicket = createError<[string]>(
+  'RG_INVALID_TICKET', '%s: ask for a new one with POST /v1/tickets', 401)
+export const TicketNotAllowed = createError<[string]>(
+  'RG_TICKET_NOT_ALLOWED', '%s; a ticket only reads (fetch, raw, wait, events, group fetch and wait) the ids it was issued for', 403)
 export const RateLimited = createError<[string, string]>(
   'RG_RATE_LIMITED', 'Rate limit of %s exceeded; retry in %s', 429)
 export const RedisDenied = createError<[string]>(

@@ -292,6 +292,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a short-lived read ticket for a browser's EventSource
+         * @description A browser's EventSource cannot send Authorization, and a long-lived token in a URL ends up in logs and history. A backend holding the token mints a ticket here and hands it to the page, which passes it as `?ticket=` on the read routes (fetch, raw, wait, events, group fetch and wait) of exactly these ids. It carries the token's keyPrefix confinement; anything else with it is 403 ticket-not-allowed, and an expired, altered or forged one (or one whose token was removed or changed) 401 invalid-ticket. Stateless: any replica with the same RG_TICKET_SECRET (or RG_AUTH_TOKENS) accepts it. Not with Authorization too (400).
+         */
+        post: operations["createTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -315,7 +335,7 @@ export interface components {
              * @description The RG_* code: one row of the table in docs/errors.md. Clients should accept codes added in later releases
              * @enum {string}
              */
-            code: "RG_INVALID_REQUEST" | "RG_UNAUTHENTICATED" | "RG_FORBIDDEN" | "RG_RESULT_NOT_FOUND" | "RG_GROUP_NOT_FOUND" | "RG_ROUTE_NOT_FOUND" | "RG_METHOD_NOT_ALLOWED" | "RG_REQUEST_TIMEOUT" | "RG_RESULT_FINAL" | "RG_PAYLOAD_TOO_LARGE" | "RG_UNSUPPORTED_MEDIA_TYPE" | "RG_RATE_LIMITED" | "RG_HEADERS_TOO_LARGE" | "RG_UNSUPPORTED_SERIALIZER" | "RG_UNDECODABLE_RESULT" | "RG_REDIS_UNAVAILABLE" | "RG_NOT_REPLICATED" | "RG_SHUTTING_DOWN" | "RG_OVERLOADED" | "RG_TOO_MANY_WAITERS" | "RG_REDIS_DENIED" | "RG_INTERNAL";
+            code: "RG_INVALID_REQUEST" | "RG_UNAUTHENTICATED" | "RG_INVALID_TICKET" | "RG_FORBIDDEN" | "RG_TICKET_NOT_ALLOWED" | "RG_RESULT_NOT_FOUND" | "RG_GROUP_NOT_FOUND" | "RG_ROUTE_NOT_FOUND" | "RG_METHOD_NOT_ALLOWED" | "RG_REQUEST_TIMEOUT" | "RG_RESULT_FINAL" | "RG_PAYLOAD_TOO_LARGE" | "RG_UNSUPPORTED_MEDIA_TYPE" | "RG_RATE_LIMITED" | "RG_HEADERS_TOO_LARGE" | "RG_UNSUPPORTED_SERIALIZER" | "RG_UNDECODABLE_RESULT" | "RG_REDIS_UNAVAILABLE" | "RG_NOT_REPLICATED" | "RG_SHUTTING_DOWN" | "RG_OVERLOADED" | "RG_TOO_MANY_WAITERS" | "RG_REDIS_DENIED" | "RG_INTERNAL";
             /** @description Validation failures only */
             errors?: {
                 path: string;
@@ -556,6 +576,26 @@ export interface components {
                 detail: string;
                 fix?: string;
             }[];
+        };
+        TicketRequest: {
+            /** @description Task ids the ticket reads (fetch, raw, wait, events); with the other list at least 1 and at most 1000 ids (RG_BATCH_MAX_IDS) */
+            taskIds?: components["schemas"]["TaskId"][];
+            /** @description Group ids the ticket reads (group fetch and wait); with the other list at least 1 and at most 1000 ids (RG_BATCH_MAX_IDS) */
+            groupIds?: components["schemas"]["TaskId"][];
+            /**
+             * @description How long the ticket is valid (default 60, at most 300)
+             * @default 60
+             */
+            ttlSeconds: number;
+        };
+        TicketResponse: {
+            /** @description Opaque; pass it as ?ticket= on the read routes of the ids it lists. Treat it as a secret */
+            ticket: string;
+            /**
+             * Format: date-time
+             * @description When it stops being accepted (RFC 3339, UTC)
+             */
+            expiresAt: string;
         };
     };
     responses: never;
@@ -1886,6 +1926,102 @@ export interface operations {
             };
             /** @description Problem details (RFC 9457) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketRequest"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketResponse"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

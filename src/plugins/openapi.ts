@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
+import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS, CORS_METHODS } from './cors.js'
 import { markPublic } from './public-routes.js'
 
 export const API_VERSION = '0.1.0'
@@ -33,7 +34,11 @@ export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
         title: 'result-gateway',
         version: API_VERSION,
         description: 'HTTP front door to Celery task results kept in Redis. Errors are application/problem+json (RFC 9457). ' +
-          'Operation ids are stable within /v1 (see docs/api.md, "API stability").',
+          'Operation ids are stable within /v1 (see docs/api.md, "API stability"). ' +
+          `Browsers (CORS, when RG_CORS_ORIGINS lists the page's origin; no credentials mode): a page may send ${CORS_METHODS.join(', ')} ` +
+          `with the headers ${CORS_ALLOWED_HEADERS.join(', ')}, and may read ${CORS_EXPOSED_HEADERS.join(', ')} besides the CORS-safelisted ones ` +
+          '(Content-Type, Content-Length …), on every answer: problems, 304s and event streams included. EventSource cannot send ' +
+          'Authorization: mint a ticket (POST /v1/tickets) and pass it as ?ticket= (see docs/browsers.md).',
         // Who answers for the API; no public address is promised here, so none is invented.
         contact: { name: 'result-gateway maintainers' },
         license: { name: 'MIT', identifier: 'MIT' }
@@ -41,13 +46,17 @@ export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
       // Where the gateway listens by default (RG_HTTP_HOST:RG_HTTP_PORT); clients pass their own base URL.
       servers: [{ url: 'http://127.0.0.1:8080', description: 'A local gateway with the default RG_HTTP_HOST and RG_HTTP_PORT' }],
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token from RG_AUTH_TOKENS' } }
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token from RG_AUTH_TOKENS' },
+          ticket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'A short-lived read ticket from POST /v1/tickets, on the read routes of the ids it lists (for EventSource, which cannot send Authorization)' }
+        }
       },
       security: [{ bearer: [] }],
       tags: [
         { name: 'results', description: 'Store, fetch, wait for, expire and forget Celery task results' },
         { name: 'groups', description: 'Progress of Celery groups and chords' },
         { name: 'probes', description: 'Kubernetes liveness and readiness' },
+        { name: 'tickets', description: 'Short-lived read tickets for browsers (EventSource)' },
         { name: 'admin', description: 'Operator endpoints: statistics, the orphan sweep and the doctor (admin scope)' }
       ]
     },

@@ -4,7 +4,9 @@ import { ProblemSchema } from './problem.js'
 import { GroupViewSchema, GroupWaitResponseSchema } from './group.js'
 import { opsSchemas } from './ops.js'
 import { batchRequestSchemas, sharedSchemas } from './result.js'
+import { ticketSchemas } from './ticket.js'
 
 /** Every schema, with the limits that come from configuration (batch sizes) built in: once per app. */
 export const schemasFor = (limits: { batchMaxIds: number }) =>
-  [TaskIdSchema, ProblemSchema, ...sharedSchemas, ...batchRequestSchemas(limits.batchMaxIds), GroupViewSchema, GroupWaitResponseSchema, ...opsSchemas]
+  [TaskIdSchema, ProblemSchema, ...sharedSchemas, ...batchRequestSchemas(limits.batchMaxIds), GroupViewSchema, GroupWaitResponseSchema, ...opsSchemas,
+    ...ticketSchemas(limits.batchMaxIds)]

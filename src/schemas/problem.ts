@@ -32,6 +32,9 @@ export const problemResponse = {
  * when RG_RATE_LIMIT_PER_MINUTE is set), 500 (redis-denied, internal) and 503 (Redis down, overload).
  */
 export const V1_STATUSES = [401, 403, 429, 500, 503] as const
+/** Read routes that take a `?ticket=` (POST /v1/tickets) instead of a token, for browsers' EventSource. */
+export const TICKET_SECURITY = [{ bearer: [] }, { ticket: [] }]
+
 /** Routes that read a body: too large, not JSON. */
 export const BODY_STATUSES = [413, 415] as const
 

@@ -24,7 +24,8 @@ const AUTH = {
 /** Declared, but no request here can make the gateway send it: each with the reason. */
 const UNPROVOKABLE: Record<string, string> = {
   'batchGetResults 422': 'an unreadable value is a per-item error; 422 is declared on every read route by rule (#16)',
-  'runDoctor 500': 'the doctor reports a denied or failing Redis as failed checks in a 200; only a bug answers 500'
+  'runDoctor 500': 'the doctor reports a denied or failing Redis as failed checks in a 200; only a bug answers 500',
+  'createTicket 500': 'minting sends no Redis command (an HMAC in the process), so an ACL cannot deny it; only a bug answers 500'
 }
 
 type Scope = 'read' | 'write' | 'admin' | 'none'
@@ -48,10 +49,11 @@ const BASE: Record<string, Req> = {
   getResultStats: get('/v1/admin/stats', 'admin'),
   sweepOrphans: json('POST', '/v1/admin/orphans:sweep', {}, 'admin'),
   runDoctor: get('/v1/admin/doctor', 'admin'),
+  createTicket: json('POST', '/v1/tickets', { taskIds: ['k-ok'], groupIds: ['g-ok'] }, 'read'),
   getLiveness: get('/healthz', 'none'),
   getReadiness: get('/readyz', 'none')
 }
-const BODY_OPS = ['storeResult', 'setResultTtl', 'batchGetResults', 'batchWaitResults', 'sweepOrphans']
+const BODY_OPS = ['storeResult', 'setResultTtl', 'batchGetResults', 'batchWaitResults', 'sweepOrphans', 'createTicket']
 
 /** Statuses provoked on the main gateway with a request of their own. */
 function specific (id: string, base: Req): Array<[number, Req]> {
@@ -63,7 +65,7 @@ function specific (id: string, base: Req): Array<[number, Req]> {
   if (['getResult', 'getRawResult', 'waitForResult', 'streamResultEvents'].includes(id)) out.push([422, swap('k-ok', 'k-pickle')])
   if (id === 'setResultTtl') out.push([404, swap('k-ok', 'k-none')])
   if (id === 'storeResult') out.push([409, json('PUT', '/v1/results/k-ok', { state: 'FAILURE', error: { type: 'E', message: 'm' } }, 'write')])
-  if (id === 'storeResult' || id === 'sweepOrphans' || id.startsWith('batch')) out.push([400, { ...base, body: '{"taskIds": 1, "state": 1, "cursor": 1}' }])
+  if (id === 'storeResult' || id === 'sweepOrphans' || id === 'createTicket' || id.startsWith('batch')) out.push([400, { ...base, body: '{"taskIds": 1, "state": 1, "cursor": 1}' }])
   if (id === 'batchWaitResults') out.push([422, json('POST', base.path, { taskIds: ['k-pickle'], timeoutSeconds: 1 }, 'read')])
   if (BODY_OPS.includes(id)) {
     out.push([413, { ...base, body: JSON.stringify({ pad: 'x'.repeat(5000) }) }], [415, { ...base, type: 'text/plain' }])

@@ -5,17 +5,28 @@
  * Last-Event-ID is not sent the state it already has.
  */
 import { createHash } from 'node:crypto'
+import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { serializeError } from '../../logging/serialize-error.js'
 import { TaskIdParamsSchema } from '../../schemas/common.js'
-import { problems, V1_STATUSES } from '../../schemas/problem.js'
+import { problems, TICKET_SECURITY, V1_STATUSES } from '../../schemas/problem.js'
 import type { ResultView } from '../../schemas/result.js'
 import { admitWait, clientGone, decoded } from './shared.js'
 
 const HEARTBEAT_MS = 15_000
 
+/** The stream's own head: no caching, no proxy buffering (nginx), one long-lived connection. */
+const STREAM_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' } as const
+
 interface Snapshot { id: string, view: ResultView | null }
+
+/** reply.getHeaders() types every header as possibly undefined; writeHead wants only the set ones. */
+function definedHeaders (headers: Record<string, string | number | string[] | undefined>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {}
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value
+  return out
+}
 
 const digest = (raw: Buffer | null): string => raw === null ? 'none' : createHash('sha1').update(raw).digest('hex').slice(0, 16)
 
@@ -24,8 +35,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const { wait } = app.settings
 
   app.get('/results/:taskId/events', {
-    config: { scope: 'read' },
+    config: { scope: 'read', ticket: 'taskId' },
     schema: {
+      security: TICKET_SECURITY,
       tags: ['results'],
       operationId: 'streamResultEvents',
       summary: 'Stream state changes as Server-Sent Events',
@@ -52,8 +64,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const gone = clientGone(reply)
     reply.hijack()
     const res = reply.raw
-    // A hijacked reply skips Fastify's headers: the request id is echoed here.
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive', 'x-request-id': String(req.id) })
+    // A hijacked reply skips Fastify's send, so the head is written from the headers the hooks set on the reply
+    // (request id, nosniff, CORS, rate limits), plus the stream's own. Never compressed: no content-encoding.
+    res.writeHead(200, { ...definedHeaders(reply.getHeaders()), ...STREAM_HEADERS })
     const write = (chunk: string): void => { if (!res.writableEnded) res.write(chunk) }
     let last = req.headers['last-event-id'] ?? ''
     const emit = (s: Snapshot): boolean => {

@@ -6,7 +6,7 @@ import { waitForMany } from '../../celery/wait-result.js'
 import { GroupNotFound } from '../../errors.js'
 import { ref, TaskIdSchema } from '../../schemas/common.js'
 import { GroupViewSchema, GroupWaitResponseSchema } from '../../schemas/group.js'
-import { problems, V1_STATUSES } from '../../schemas/problem.js'
+import { problems, TICKET_SECURITY, V1_STATUSES } from '../../schemas/problem.js'
 import { WaitQuerySchema } from '../../schemas/result.js'
 import { admitWait, answerWritten, clientGone, decoded } from './shared.js'
 
@@ -17,8 +17,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const errors = problems(400, 404, 422, ...V1_STATUSES)
 
   app.get('/groups/:groupId', {
-    config: { scope: 'read' },
+    config: { scope: 'read', ticket: 'groupId' },
     schema: {
+      security: TICKET_SECURITY,
       tags: ['groups'],
       operationId: 'getGroup',
       summary: 'Progress of a group or chord',
@@ -37,8 +38,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/groups/:groupId/wait', {
-    config: { scope: 'read' },
+    config: { scope: 'read', ticket: 'groupId' },
     schema: {
+      security: TICKET_SECURITY,
       tags: ['groups'],
       operationId: 'waitForGroup',
       summary: 'Wait until every child of a saved group is ready',

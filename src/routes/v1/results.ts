@@ -10,7 +10,7 @@ import { admitWait, answerWritten, clientGone, decoded, decodedSync } from './sh
 import { cacheControl, etagOf, notModified } from './conditional.js'
 import { EXCEPTION_STATES, READY_STATES } from '../../celery/meta.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
-import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
+import { BODY_STATUSES, problems, TICKET_SECURITY, V1_STATUSES } from '../../schemas/problem.js'
 import {
   ExpireRequestSchema, ExpireResponseSchema, ResultViewSchema, StoreRequestSchema, StoreResponseSchema,
   StoreQuerySchema, WaitQuerySchema, WaitResponseSchema, type StoreRequest
@@ -38,8 +38,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get('/results/:taskId', {
-    config: { scope: 'read' },
+    config: { scope: 'read', ticket: 'taskId' },
     schema: {
+      security: TICKET_SECURITY,
       tags: ['results'],
       operationId: 'getResult',
       summary: 'Fetch a result as language-neutral JSON',
@@ -62,8 +63,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/results/:taskId/raw', {
-    config: { scope: 'read' },
+    config: { scope: 'read', ticket: 'taskId' },
     schema: {
+      security: TICKET_SECURITY,
       tags: ['results'],
       operationId: 'getRawResult',
       summary: 'Fetch the stored Celery document untouched',
@@ -97,8 +99,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/results/:taskId/wait', {
-    config: { scope: 'read' },
+    config: { scope: 'read', ticket: 'taskId' },
     schema: {
+      security: TICKET_SECURITY,
       tags: ['results'],
       operationId: 'waitForResult',
       summary: 'Wait (long-poll) until the result is ready or the timeout elapses',
