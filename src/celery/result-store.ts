@@ -217,8 +217,8 @@ export class ResultStore {
       }
       return out
     }
-    const pool = this.options.durable
-    if (durable === undefined || durable.replicas === 0 || pool === undefined) return write(this.redis)
+    const pool = this.#options.durable
+    if (durable === undefined || durable.replicas === 0 || pool === undefined) return write(this.#redis)
     return pool.run(write, { key, replicas: durable.replicas })
   }
 
