@@ -16,6 +16,13 @@ const withRetry = (err: Error, cause: unknown): RedisProblem => ({ err, retryAft
 
 /** What to grant, from the NOPERM reply's wording (command, key or channel) and the gateway's key shapes. */
 export function deniedDetail (err: Error, prefix: string): string {
+  // ioredis attaches the failed command; its name (never its arguments) says which request it was.
+  const name = (err as { command?: { name?: unknown } }).command?.name
+  const sent = typeof name === 'string' && /^[a-z|]{1,32}$/i.test(name) && !/^eval/i.test(name) ? `${name.toUpperCase()}: ` : ''
+  return sent + grantFor(err, prefix)
+}
+
+function grantFor (err: Error, prefix: string): string {
   const m = err.message
   const command = /'([\w|]+)' command/.exec(m)?.[1]
   // ioredis sends the script by EVALSHA, and by EVAL when Redis does not have it: both are needed.
