@@ -113,3 +113,15 @@ t.test('a reply without a row (a renamed command): 500 internal, logged once per
   t.equal(lines.length, 1, `one error line for the burst of 5 (${lines.length})`)
   t.equal(lines[0]?.redisReply, 'ERR', 'naming the reply\'s first word')
 })
+
+t.test('NOSCRIPT (the script cache flushed under the gateway) never reaches a client: the script is sent again', async t => {
+  const redis = await startRedis(t)
+  const app = await buildTestApp(t, redis.url)
+  const admin = new Redis(redis.port, '127.0.0.1')
+  t.teardown(() => admin.disconnect())
+  t.equal((await app.inject({ ...store('ns-1'), payload: '{"state":"STARTED"}' })).statusCode, 200)
+  await admin.script('FLUSH')
+  const res = await app.inject(store('ns-1'))
+  t.equal(res.statusCode, 200, `the next store answers 200 (got ${res.statusCode} ${res.body})`)
+  t.match(await admin.get(`${app.settings.redis.keyPrefix}celery-task-meta-ns-1`), /^\{"status":"SUCCESS"/, 'and is stored')
+})
