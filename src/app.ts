@@ -24,6 +24,7 @@ import openapi from './plugins/openapi.js'
 import problem, { clientErrorHandler, frameworkErrors } from './plugins/problem.js'
 import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
+import redisMetrics from './plugins/redis-metrics.js'
 import requestIdPlugin, { requestId } from './plugins/request-id.js'
 import securityHeaders from './plugins/security-headers.js'
 import batchV1 from './routes/v1/batch.js'
@@ -116,6 +117,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   // RG_WORKERS > 1: /metrics aggregates every worker's figures (a no-op outside a cluster worker).
   if (config.workers > 1) await app.register(clusterMetrics)
   await app.register(metrics, { config })
+  await app.register(redisMetrics)
   await app.register(celery, { config })
   await app.register(health)
   await app.register(stats)

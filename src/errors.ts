@@ -28,7 +28,9 @@ export const PROBLEM_TYPES = {
   RG_SHUTTING_DOWN: { slug: 'shutting-down', title: 'Shutting down', status: 503 },
   RG_OVERLOADED: { slug: 'overloaded', title: 'Overloaded', status: 503 },
   RG_TOO_MANY_WAITERS: { slug: 'too-many-waiters', title: 'Too many waiters', status: 503 },
-  RG_REDIS_DENIED: { slug: 'redis-denied', title: 'Redis ACL denied the command', status: 500 },
+  RG_REDIS_OUT_OF_MEMORY: { slug: 'redis-out-of-memory', title: 'Redis is out of memory', status: 503 },
+  RG_REDIS_CANNOT_PERSIST: { slug: 'redis-cannot-persist', title: 'Redis cannot persist writes', status: 503 },
+  RG_REDIS_DENIED: { slug: 'redis-denied', title: 'Redis ACL denied the command', status: 503 },
   RG_INTERNAL: { slug: 'internal', title: 'Internal error', status: 500 }
 } as const
 
@@ -54,7 +56,7 @@ export const RedisUnavailable = createError<[string]>(
   'RG_REDIS_UNAVAILABLE', 'Redis is unavailable (%s); retry shortly', 503)
 export const NotReplicated = createError<[string, number, number, number]>(
   'RG_NOT_REPLICATED', 'The result of task %s was written to the master, but only %d of %d replicas acknowledged it within %d ms; ' +
-  'it may be lost in a failover. Retry the store (a SUCCESS already stored answers 409, which means it is kept)', 503)
+  'it may be lost in a failover. Retry the store (the same SUCCESS already stored answers 200 with applied false, alreadyStored true)', 503)
 export const ShuttingDown = createError(
   'RG_SHUTTING_DOWN', 'The gateway is shutting down; retry on another instance', 503)
 export const InvalidRequest = createError<[string]>('RG_INVALID_REQUEST', '%s', 400)
@@ -73,4 +75,11 @@ export const TicketNotAllowed = createError<[string]>(
 export const RateLimited = createError<[string, string]>(
   'RG_RATE_LIMITED', 'Rate limit of %s exceeded; retry in %s', 429)
 export const RedisDenied = createError<[string]>(
-  'RG_REDIS_DENIED', 'Redis refused the gateway\'s command (%s): grant the ACL rule in docs/security.md', 500)
+  'RG_REDIS_DENIED', 'Redis\'s ACL refused the gateway\'s command: %s (the rule is in docs/security.md; `result-gateway doctor` lists what is missing); retry once it is granted', 503)
+export const RedisOutOfMemory = createError<[string, string]>(
+  'RG_REDIS_OUT_OF_MEMORY', 'Redis is at maxmemory%s with maxmemory-policy %s and refuses writes; reads still work. Retry later: nothing was stored', 503)
+export const RedisCannotPersist = createError(
+  'RG_REDIS_CANNOT_PERSIST', 'Redis refuses writes because it cannot persist them (its last snapshot failed: stop-writes-on-bgsave-error); reads still work. Retry later: nothing was stored', 503)
+export const TooFewReplicas = createError<[number, number]>(
+  'RG_NOT_REPLICATED', 'The Redis master has %d connected replica(s), fewer than the %d this store asks for: nothing was written. ' +
+  'Retry once replicas are back, or ask for fewer (?replicas=)', 503)

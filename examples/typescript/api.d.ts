@@ -58,7 +58,7 @@ export interface paths {
         get: operations["getResult"];
         /**
          * Store a result in Celery's format and publish it
-         * @description Writes celery-task-meta-<taskId> with the configured serializer and TTL and PUBLISHes it on the key's channel, so Celery AsyncResult.get() waiters wake. A stored SUCCESS is final: a later write is refused with 409 (checked atomically in Redis).
+         * @description Writes celery-task-meta-<taskId> with the configured serializer and TTL and PUBLISHes it on the key's channel, so Celery AsyncResult.get() waiters wake. A stored SUCCESS is final: a later write is refused with 409 (checked atomically in Redis), unless it is the same document but for dateDone (a retried store): then 200 with applied false and alreadyStored true, nothing written or published.
          */
         put: operations["storeResult"];
         post?: never;
@@ -335,7 +335,7 @@ export interface components {
              * @description The RG_* code: one row of the table in docs/errors.md. Clients should accept codes added in later releases
              * @enum {string}
              */
-            code: "RG_INVALID_REQUEST" | "RG_UNAUTHENTICATED" | "RG_INVALID_TICKET" | "RG_FORBIDDEN" | "RG_TICKET_NOT_ALLOWED" | "RG_RESULT_NOT_FOUND" | "RG_GROUP_NOT_FOUND" | "RG_ROUTE_NOT_FOUND" | "RG_METHOD_NOT_ALLOWED" | "RG_REQUEST_TIMEOUT" | "RG_RESULT_FINAL" | "RG_PAYLOAD_TOO_LARGE" | "RG_UNSUPPORTED_MEDIA_TYPE" | "RG_RATE_LIMITED" | "RG_HEADERS_TOO_LARGE" | "RG_UNSUPPORTED_SERIALIZER" | "RG_UNDECODABLE_RESULT" | "RG_REDIS_UNAVAILABLE" | "RG_NOT_REPLICATED" | "RG_SHUTTING_DOWN" | "RG_OVERLOADED" | "RG_TOO_MANY_WAITERS" | "RG_REDIS_DENIED" | "RG_INTERNAL";
+            code: "RG_INVALID_REQUEST" | "RG_UNAUTHENTICATED" | "RG_INVALID_TICKET" | "RG_FORBIDDEN" | "RG_TICKET_NOT_ALLOWED" | "RG_RESULT_NOT_FOUND" | "RG_GROUP_NOT_FOUND" | "RG_ROUTE_NOT_FOUND" | "RG_METHOD_NOT_ALLOWED" | "RG_REQUEST_TIMEOUT" | "RG_RESULT_FINAL" | "RG_PAYLOAD_TOO_LARGE" | "RG_UNSUPPORTED_MEDIA_TYPE" | "RG_RATE_LIMITED" | "RG_HEADERS_TOO_LARGE" | "RG_UNSUPPORTED_SERIALIZER" | "RG_UNDECODABLE_RESULT" | "RG_REDIS_UNAVAILABLE" | "RG_NOT_REPLICATED" | "RG_SHUTTING_DOWN" | "RG_OVERLOADED" | "RG_TOO_MANY_WAITERS" | "RG_REDIS_OUT_OF_MEMORY" | "RG_REDIS_CANNOT_PERSIST" | "RG_REDIS_DENIED" | "RG_INTERNAL";
             /** @description Validation failures only */
             errors?: {
                 path: string;
@@ -411,10 +411,15 @@ export interface components {
         StoreResponse: {
             taskId: string;
             state: string;
-            /** @enum {boolean} */
-            applied: true;
+            /** @description true: written and published; false: the same SUCCESS was already stored (see alreadyStored) */
+            applied: boolean;
+            /**
+             * @description A retried store: a SUCCESS equal to this one in everything but dateDone was already stored, and is kept as it is (nothing written or published; a durable store does not wait for replicas again)
+             * @enum {boolean}
+             */
+            alreadyStored?: true;
             ttlSeconds: number | null;
-            /** @description Subscribers that received the PUBLISH (Celery waiters, gateway waiters) */
+            /** @description Subscribers that received the PUBLISH (Celery waiters, gateway waiters); 0 when alreadyStored */
             published: number;
             /** @description Durable stores only: replicas asked for and replicas that acknowledged the write (Redis WAIT) */
             replicas?: {

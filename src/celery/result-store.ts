@@ -44,7 +44,9 @@ function documentRead<T> (read: Promise<T>): Promise<T> {
 
 export type StoreOutcome =
   | { applied: true, ttlSeconds: number | null, published: number, replicas?: { requested: number, acknowledged: number } }
-  | { applied: false, currentState: string }
+  | { applied: false, currentState: string, alreadyStored?: false }
+  /** The same SUCCESS (but date_done) was already stored: a retried store; nothing written or published. */
+  | { applied: false, currentState: 'SUCCESS', alreadyStored: true, ttlSeconds: number | null }
 
 /** Celery's chord counters while a chord runs: `.s` size, `.t` adjustment, `.j` parts done (zset or list). */
 export interface ChordCounters { size: number, adjustment: number | null, partsDone: number }
@@ -197,6 +199,10 @@ export class ResultStore {
     const write = async (client: RedisClient): Promise<StoreOutcome> => {
       // Retried only when Redis refused it (nothing ran): see CallOptions.readOnly.
       const [applied, info] = await this.#call(() => client.storeResult(key, payload, ttl ?? 0), false, client)
+      if (applied === 2) {
+        const left = Number(info)
+        return { applied: false, currentState: 'SUCCESS', alreadyStored: true, ttlSeconds: left >= 0 ? left : null }
+      }
       if (applied !== 1) {
         this.#observer.refused()
         return { applied: false, currentState: String(info) }
@@ -213,7 +219,7 @@ export class ResultStore {
     }
     const pool = this.#options.durable
     if (durable === undefined || durable.replicas === 0 || pool === undefined) return write(this.#redis)
-    return pool.run(write)
+    return pool.run(write, { key, replicas: durable.replicas })
   }
 
   /** Sets (ttl > 0) or removes (null) the TTL; returns the remaining TTL, or undefined when no result exists. */

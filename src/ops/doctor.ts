@@ -5,7 +5,8 @@
 import { Cluster, Redis } from 'ioredis'
 import { detectFormat } from '../celery/codec.js'
 import type { RedisSettings } from '../redis/settings.js'
-import { closeRedis, createRedis, mgetBuffers, type RedisClient } from '../redis/connect.js'
+import { missingPermissions } from '../redis/acl-probe.js'
+import { closeRedis, createRedis, mgetBuffers, redisOptions, type RedisClient } from '../redis/connect.js'
 import { preflight } from '../redis/preflight.js'
 import { describeTopology, type Topology } from '../redis/topology.js'
 import { scanResultKeys, scanTargets } from './scan.js'
@@ -60,16 +61,38 @@ async function topologyCheck (cfg: RedisSettings, t: Topology, redis: RedisClien
 }
 
 async function evictionCheck (node: Redis): Promise<Check> {
-  const info = await node.info('memory')
+  const [info, stats] = await Promise.all([node.info('memory'), node.info('stats')])
   const policy = infoField(info, 'maxmemory_policy') ?? 'unknown'
   const max = Number(infoField(info, 'maxmemory') ?? 0)
+  const evicted = Number(infoField(stats, 'evicted_keys') ?? 0)
+  if (evicted > 0) {
+    return check('maxmemory-policy', 'warn', `${policy}${max > 0 ? `, maxmemory ${max} bytes` : ''}: Redis evicted ${evicted} keys since it started — results that had not expired are gone (clients see 404 / PENDING)`,
+      'raise maxmemory, shorten result_expires, or use noeviction (stores then answer 503 redis-out-of-memory instead of losing results)')
+  }
   if (policy.startsWith('allkeys-')) {
-    return check('maxmemory-policy', 'warn', `${policy}: when memory is full Redis evicts results that have no TTL, even unread ones`, 'CONFIG SET maxmemory-policy volatile-lru (or noeviction), and keep result_expires set')
+    return check('maxmemory-policy', 'warn', `${policy}: when memory is full Redis evicts results that have no TTL, even unread ones (0 evicted since Redis started)`, 'CONFIG SET maxmemory-policy volatile-lru (or noeviction), and keep result_expires set')
   }
   if (policy === 'noeviction' && max > 0) {
     return check('maxmemory-policy', 'pass', `noeviction with maxmemory ${max} bytes: stores fail (503) when memory is full rather than losing results`)
   }
   return check('maxmemory-policy', 'pass', `${policy}${max > 0 ? `, maxmemory ${max} bytes` : ', no maxmemory limit'}`)
+}
+
+/** Every command the gateway sends, probed as the configured user without changing anything (redis/acl-probe.ts). */
+async function aclCheck (cfg: RedisSettings): Promise<Check> {
+  const conn = new Redis({ ...redisOptions(cfg, 'durable'), retryStrategy: () => null, maxRetriesPerRequest: 0, connectionName: 'result-gateway:doctor' })
+  conn.on('error', () => {})
+  try {
+    const { missing, unchecked } = await missingPermissions(conn, cfg.keyPrefix)
+    const who = cfg.username === null ? 'the default user' : `user ${cfg.username}`
+    if (missing.length > 0) {
+      return check('acl', 'fail', `${who} may not run ${missing.map(c => c.toUpperCase()).join(', ')} on the gateway's keys${unchecked.length > 0 ? ' (writes not checked: MULTI denied)' : ''}`,
+        `grant ${missing.map(c => `+${c}`).join(' ')} (the whole rule: docs/redis-errors.md)`)
+    }
+    return check('acl', 'pass', `${who} may run every command the gateway sends, on its keys and channels`)
+  } finally {
+    conn.disconnect()
+  }
 }
 
 async function persistenceCheck (node: Redis): Promise<Check> {
@@ -135,7 +158,7 @@ export async function runDoctor (cfg: RedisSettings): Promise<Check[]> {
     checks.push(await topologyCheck(cfg, cfg.topology, redis))
     const first = redis instanceof Cluster ? scanTargets(redis)[0] : redis
     if (first !== undefined) {
-      checks.push(await evictionCheck(first), await persistenceCheck(first), await keyspaceEventsCheck(first), await latencyCheck(first))
+      checks.push(await evictionCheck(first), await aclCheck(cfg), await persistenceCheck(first), await keyspaceEventsCheck(first), await latencyCheck(first))
     }
     checks.push(await resultsCheck(redis, cfg.keyPrefix))
   } catch (err) {

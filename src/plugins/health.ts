@@ -1,7 +1,7 @@
 /**
  * Kubernetes probes. /healthz: the event loop answers (never fails because Redis is down, to avoid restart
  * storms). /readyz: not draining (plugins/lifecycle.ts), not shedding load (the same verdict API requests get), and Redis answers
- * PING within the command timeout.
+ * PING within the command timeout (a Redis refusing only writes, at maxmemory or unable to persist, is ready).
  */
 import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Overloaded, ShuttingDown } from '../errors.js'
 import { withDeadline } from '../redis/call.js'
 import { checkReady } from '../redis/connect.js'
+import { replyRow } from '../redis/replies.js'
 import { problemResponse } from '../schemas/problem.js'
 
 const StatusSchema = Type.Object({ status: Type.Literal('ok') })
@@ -42,7 +43,11 @@ export default fp(async (fastify) => {
     const overloaded = app.overloaded()
     if (overloaded !== undefined) throw new Overloaded(overloaded)
     // The same deadline as every request: a frozen Redis answers 503 in time, not after a stuck pipeline.
-    await withDeadline(checkReady(app.redis), app.settings.redis.commandTimeoutMs)
+    // A Redis that refuses only writes (MISCONF refuses PING too) still serves reads: every replica shares
+    // it, so failing readiness would take the reads down with the writes (docs/redis-errors.md).
+    await withDeadline(checkReady(app.redis), app.settings.redis.commandTimeoutMs).catch((err: unknown) => {
+      if (!(err instanceof Error && replyRow(err.message)?.writesOnly === true)) throw err
+    })
     return { status: 'ok' as const }
   })
 }, { name: 'health', dependencies: ['redis', 'celery', 'limits', 'lifecycle'] })

@@ -2,19 +2,21 @@
  * The one place errors become HTTP answers: every 4xx/5xx leaves as application/problem+json (RFC 9457) with
  * a code from src/errors.ts — route errors, Fastify's framework errors (bad URL, param too long: see
  * `frameworkErrors`), errors of Node's HTTP parser (`clientErrorHandler`), 404 and 405 + Allow.
- * Redis trouble is 503 + Retry-After, logged once per burst at warn; other 5xx answer "internal error" and
- * are logged at error with the request id. Errors reach the log only through serializeError (no arguments).
+ * Redis trouble is 503 + Retry-After (by the reply table, src/redis/replies.ts), logged once per burst at warn;
+ * other 5xx answer "internal error" and are logged at error with the request id (a Redis reply without a row:
+ * once per burst, with the reply's first word). Errors reach the log only through serializeError (no arguments).
  */
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
-import { MethodNotAllowed, PROBLEM_TYPES, type ProblemCode, RedisDenied, RedisUnavailable, RouteNotFound } from '../errors.js'
+import { MethodNotAllowed, PROBLEM_TYPES, type ProblemCode, RouteNotFound } from '../errors.js'
 import { BurstLog } from '../logging/burst-log.js'
 import { serializeError } from '../logging/serialize-error.js'
-import { classifyRedisError, isUnavailable, unavailableReason } from '../redis/errors.js'
+import { replyWord } from '../redis/replies.js'
 import type { Problem } from '../schemas/problem.js'
 import { AllowedMethods } from './allowed-methods.js'
+import { redisProblem } from './redis-problem.js'
 import { newRequestId } from './request-id.js'
 
 const RETRY_AFTER_SECONDS = '1'
@@ -79,8 +81,8 @@ function build (code: ProblemCode, detail: string, instance: string, errors?: Pr
   return p
 }
 
-function send (reply: FastifyReply, p: Problem): FastifyReply {
-  if (p.status === 503) reply.header('retry-after', RETRY_AFTER_SECONDS)
+function send (reply: FastifyReply, p: Problem, retryAfterSeconds?: number): FastifyReply {
+  if (p.status === 503) reply.header('retry-after', retryAfterSeconds === undefined ? RETRY_AFTER_SECONDS : String(retryAfterSeconds))
   return reply.code(p.status).type('application/problem+json').send(p)
 }
 
@@ -113,29 +115,36 @@ export function clientErrorHandler (this: FastifyInstance, err: NodeJS.ErrnoExce
   socket.destroy(err)
 }
 
+/**
+ * An unexpected 5xx, at error with its stack. A Redis reply without a row in the table (errors ioredis read
+ * off the wire are ReplyErrors) comes in bursts like any Redis trouble: once per burst per first word.
+ */
+function logInternal (bursts: BurstLog, req: FastifyRequest, error: unknown): void {
+  if (!(error instanceof Error) || error.name !== 'ReplyError') {
+    req.log.error({ err: serializeError(error) }, 'request failed')
+    return
+  }
+  const redisReply = replyWord(error.message)
+  const folded = bursts.take(`reply:${redisReply}`)
+  if (folded !== null) req.log.error({ err: serializeError(error), redisReply, folded }, 'request failed: Redis reply without a row in the table')
+}
+
 export default fp(async (app) => {
   const bursts = new BurstLog()
   const allowed = new AllowedMethods()
   app.addHook('onRoute', (route) => allowed.add(route.method, route.url))
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    let err = error
-    if (isUnavailable(err)) err = new RedisUnavailable(unavailableReason(err))
-    else if (classifyRedisError(err) === 'denied') {
-      // ioredis attaches the failed command; its name (never its arguments) tells the operator what to grant.
-      const command = (err as { command?: { name?: unknown } }).command?.name
-      const name = typeof command === 'string' && /^[a-z|]{1,32}$/i.test(command) ? command.toUpperCase() : 'unknown command'
-      err = new RedisDenied(`${name}: ${err.message.split('\n')[0] ?? 'NOPERM'}`)
-    }
-    const p = problemFor(err, String(req.id))
+    const redis = error instanceof Error ? redisProblem(req.server, error) : null
+    const p = problemFor((redis?.err ?? error) as FastifyError, String(req.id))
     if (p.status === 503) {
       // One line per problem code per burst: a failover or a frozen Redis fails every request the same way.
       const folded = bursts.take(p.code)
       const msg = p.code === 'RG_REDIS_UNAVAILABLE' ? 'redis unavailable: answering 503' : 'answering 503'
       if (folded !== null) req.log.warn({ code: p.code, detail: p.detail, err: serializeError(error, false), folded }, msg)
     } else if (p.status >= 500) {
-      req.log.error({ err: serializeError(error) }, 'request failed')
+      logInternal(bursts, req, error)
     }
-    return send(reply, p)
+    return send(reply, p, redis?.retryAfterSeconds)
   })
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? ''

@@ -8,6 +8,7 @@
  * does; auto-pipelining stays on. ioredis's own commandTimeout still fails the stuck commands themselves.
  */
 import { Cluster } from 'ioredis'
+import { authFailure } from './auth-state.js'
 import type { RedisClient } from './connect.js'
 import { classifyRedisError, RedisDeadlineError } from './errors.js'
 
@@ -37,6 +38,9 @@ export interface CallOptions {
  * pipeline whose errors are all the same); a slot-map refresh makes the retry go to the new owner.
  */
 export function redisCall<T> (client: RedisClient, op: () => Promise<T>, opts: CallOptions): Promise<T> {
+  // A connection whose credentials Redis refused: say so now instead of queueing until the deadline.
+  const auth = client.status === 'ready' ? undefined : authFailure(client)
+  if (auth !== undefined) return Promise.reject(auth)
   const deadline = performance.now() + opts.deadlineMs
   const attempt = async (): Promise<T> => {
     for (let i = 0; ; i++) {

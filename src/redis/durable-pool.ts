@@ -5,8 +5,12 @@
  * one connection of a small pool, runs its script and its WAIT there, and gives it back: a WAIT only ever
  * delays the durable store that asked for it. Bounded on both sides: `size` connections (opened on first
  * use), `queue` stores waiting for one, each for at most `queueTimeoutMs` → 503 overloaded beyond that.
+ * A store that asks for more replicas than the master has connected (INFO replication, kept fresh by
+ * RedisInfoWatch) is refused before it leases anything: the queue only holds WAITs that can succeed.
  */
-import { Overloaded } from '../errors.js'
+import { Overloaded, TooFewReplicas } from '../errors.js'
+import { watchAuth } from './auth-state.js'
+import type { RedisInfoWatch } from './info-watch.js'
 import { closeRedis, createRedis, type RedisClient } from './connect.js'
 import { defineScripts } from './scripts.js'
 import type { RedisSettings } from './settings.js'
@@ -16,14 +20,16 @@ interface Queued { resolve: (c: RedisClient) => void, reject: (err: Error) => vo
 export class DurablePool {
   readonly #cfg: RedisSettings
   readonly #onError: (err: Error) => void
+  readonly #info: RedisInfoWatch | undefined
   readonly #idle: RedisClient[] = []
   readonly #all: RedisClient[] = []
   readonly #queue: Queued[] = []
   #closed = false
 
-  constructor (cfg: RedisSettings, onError: (err: Error) => void) {
+  constructor (cfg: RedisSettings, onError: (err: Error) => void, info?: RedisInfoWatch) {
     this.#cfg = cfg
     this.#onError = onError
+    this.#info = info
   }
 
   /** Connections open, leased and stores queued: for metrics and tests. */
@@ -31,14 +37,28 @@ export class DurablePool {
     return { open: this.#all.length, busy: this.#all.length - this.#idle.length, queued: this.#queue.length }
   }
 
-  /** Runs `work` on a connection of its own; 503 overloaded when none frees up in time. */
-  async run<T> (work: (client: RedisClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` on a connection of its own; 503 overloaded when none frees up in time. With `need`, first
+   * 503 not-replicated when the master of `need.key` has fewer connected replicas than `need.replicas`.
+   */
+  async run<T> (work: (client: RedisClient) => Promise<T>, need?: { key: string, replicas: number }): Promise<T> {
+    if (need !== undefined) await this.#checkReplicas(need.key, need.replicas)
     const client = await this.#lease()
     try {
       return await work(client)
     } finally {
       this.#release(client)
     }
+  }
+
+  async #checkReplicas (key: string, replicas: number): Promise<void> {
+    const info = this.#info
+    const enough = (): boolean => (info?.nodeFor(key)?.connectedReplicas ?? Infinity) >= replicas
+    if (info === undefined || enough()) return
+    // The figure may be up to INFO_REFRESH_MS old: a replica that just attached gets one fresh look (shared
+    // by every store asking at the same moment) before the store is refused.
+    await info.refresh().catch(() => {})
+    if (!enough()) throw new TooFewReplicas(info.nodeFor(key)?.connectedReplicas ?? 0, replicas)
   }
 
   #lease (): Promise<RedisClient> {
@@ -75,6 +95,7 @@ export class DurablePool {
     const client = createRedis(this.#cfg, 'durable')
     defineScripts(client)
     client.on('error', this.#onError)
+    watchAuth(client)
     this.#all.push(client)
     return client
   }

@@ -9,7 +9,7 @@ import type { RedisClient } from './connect.js'
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** lua/storeResult-1.lua */
-    storeResult(key: string, payload: string | Buffer, ttlSeconds: number): Result<[0 | 1, number | string], Context>
+    storeResult(key: string, payload: string | Buffer, ttlSeconds: number): Result<[0 | 1 | 2, number | string], Context>
   }
 }
 

@@ -75,9 +75,13 @@ export type StoreRequest = Static<typeof StoreRequestSchema>
 export const StoreResponseSchema = Type.Object({
   taskId: Type.String(),
   state: Type.String(),
-  applied: Type.Literal(true),
+  applied: Type.Boolean({ description: 'true: written and published; false: the same SUCCESS was already stored (see alreadyStored)' }),
+  alreadyStored: Type.Optional(Type.Literal(true, {
+    description: 'A retried store: a SUCCESS equal to this one in everything but dateDone was already stored, and is kept as it is ' +
+      '(nothing written or published; a durable store does not wait for replicas again)'
+  })),
   ttlSeconds: Nullable(Type.Integer()),
-  published: Type.Integer({ description: 'Subscribers that received the PUBLISH (Celery waiters, gateway waiters)' }),
+  published: Type.Integer({ description: 'Subscribers that received the PUBLISH (Celery waiters, gateway waiters); 0 when alreadyStored' }),
   replicas: Type.Optional(Type.Object({
     requested: Type.Integer({ minimum: 1 }),
     acknowledged: Type.Integer({ minimum: 0 })

@@ -10,6 +10,7 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
+import { until } from '../helpers/until.js'
 
 const json = { 'content-type': 'application/json' }
 
@@ -73,4 +74,24 @@ t.test('a storm of durable stores that cannot reach a replica: every read still 
   t.same([...new Set(ready)], [200], '/readyz stayed 200')
   t.ok(durable.every(d => d.status === 503 && (d.code === 'RG_NOT_REPLICATED' || d.code === 'RG_OVERLOADED')),
     'durable stores answer 503 not-replicated (or overloaded when their queue is full), never redis-unavailable')
+})
+
+t.test('#24.4 fewer connected replicas than asked: 503 not-replicated at once, naming both; with a replica, stores succeed', async t => {
+  const master = await startRedis(t)
+  const app = await buildTestApp(t, master.url, { RG_REDIS_COMMAND_TIMEOUT_MS: '2000', RG_REDIS_DURABLE_TIMEOUT_MS: '1000' })
+  t.equal((await app.inject({ method: 'PUT', url: '/v1/results/warm', headers: json, payload: '{"state":"STARTED"}' })).statusCode, 200)
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+    app.inject({ method: 'PUT', url: `/v1/results/nr-${i}?replicas=1`, headers: json, payload: '{"state":"SUCCESS","result":1}' })))
+  const codes = answers.map(a => `${a.statusCode} ${String(a.json().code)}`)
+  t.same([...new Set(codes)], ['503 RG_NOT_REPLICATED'], `all 20 answer 503 not-replicated, none overloaded (${[...new Set(codes)].join(', ')})`)
+  t.match(answers[0]?.json().detail, /0 connected replica\(s\), fewer than the 1/, 'naming connected vs requested')
+  t.equal((await app.inject('/v1/results/nr-0')).statusCode, 404, 'nothing was written')
+
+  const replica = await startRedis(t, ['--replicaof', '127.0.0.1', String(master.port)])
+  t.ok(replica.port > 0)
+  await until(async () => (await app.inject({ method: 'PUT', url: '/v1/results/nr-probe?replicas=1', headers: json, payload: '{"state":"STARTED"}' })).statusCode === 200, 'a durable store to succeed with the replica attached')
+  const after = await Promise.all(Array.from({ length: 5 }, (_, i) =>
+    app.inject({ method: 'PUT', url: `/v1/results/ok-${i}?replicas=1`, headers: json, payload: '{"state":"SUCCESS","result":1}' })))
+  t.same(after.map(a => a.statusCode), [200, 200, 200, 200, 200], 'durable stores succeed')
+  t.same(after[0]?.json().replicas, { requested: 1, acknowledged: 1 })
 })

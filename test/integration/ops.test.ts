@@ -2,6 +2,7 @@ import t from 'tap'
 import { Redis } from 'ioredis'
 import { loadConfig } from '../../src/config.js'
 import { runDoctor, type Check } from '../../src/ops/doctor.js'
+import { aclRule } from '../../src/redis/acl.js'
 import { spawnTied, stopProcess } from '../../src/redis/spawn.js'
 import { buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
@@ -97,7 +98,7 @@ t.test('doctor: a well-configured Redis passes; eviction and persistence mistake
   t.teardown(() => seed.quit())
   await seed.set('app1_celery-task-meta-1', '{"status":"SUCCESS","result":1}')
   const ok = byName(await runDoctor(loadConfig(env(good.url)).redis))
-  for (const name of ['connection', 'topology', 'maxmemory-policy', 'persistence', 'notify-keyspace-events', 'results']) {
+  for (const name of ['connection', 'topology', 'maxmemory-policy', 'acl', 'persistence', 'notify-keyspace-events', 'results']) {
     t.equal(ok[name]?.status, 'pass', `${name}: ${ok[name]?.detail ?? 'missing'}`)
   }
   // Latency is the one check a loaded machine can fail on a good Redis: its verdict must match what it measured.
@@ -121,9 +122,29 @@ t.test('doctor: a well-configured Redis passes; eviction and persistence mistake
   t.notMatch(cli.out, /wrong-password/, 'the password never printed')
   const clean = await runCli(env(good.url), ['doctor'])
   t.equal(clean.code, 0, clean.out)
-  t.match(clean.out, /OK: (7 pass, 0 warn|6 pass, 1 warn), 0 fail/)
+  t.match(clean.out, /OK: (8 pass, 0 warn|7 pass, 1 warn), 0 fail/)
   t.notMatch(clean.out, /^WARN {2}(?!latency)/m, 'only latency may warn (the machine may be loaded)')
   t.equal((await runCli({}, ['frobnicate'])).code, 2, 'usage')
+})
+
+t.test('#24 doctor: the ACL user\'s permission for every command the gateway sends; evictions since Redis started', async t => {
+  const server = await startRedis(t, ['--maxmemory', '2mb', '--maxmemory-policy', 'allkeys-lru'])
+  const admin = new Redis(server.port, '127.0.0.1')
+  t.teardown(() => admin.quit())
+  const rule = aclRule('app1_', 'doc-pw')
+  await admin.call('ACL', 'SETUSER', 'full', ...rule)
+  await admin.call('ACL', 'SETUSER', 'lacking', ...rule.filter(r => r !== '+publish' && r !== '+type' && r !== '+wait'))
+  const env = (user: string) => ({ RG_REDIS_URL: `redis://${user}:doc-pw@127.0.0.1:${server.port}/0`, RG_AUTH_DISABLED: 'true', RG_REDIS_KEY_PREFIX: 'app1' })
+  const full = byName(await runDoctor(loadConfig(env('full')).redis))
+  t.match(full.acl, { status: 'pass', detail: /every command the gateway sends/ }, 'the documented rule passes')
+  const lacking = byName(await runDoctor(loadConfig(env('lacking')).redis))
+  t.match(lacking.acl, { status: 'fail', detail: /may not run (?=.*PUBLISH)(?=.*TYPE)(?=.*WAIT)/, fix: /\+publish/ }, `names what is missing: ${lacking.acl?.detail ?? ''}`)
+  t.equal(await admin.dbsize(), 0, 'the probe wrote nothing')
+  t.match(full['maxmemory-policy'], { status: 'warn', detail: /0 evicted since Redis started/ })
+  const big = 'x'.repeat(4000)
+  for (let i = 0; i < 1000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => admin.set(`app1_celery-task-meta-e${i + j}`, big)))
+  const evicted = byName(await runDoctor(loadConfig(env('full')).redis))
+  t.match(evicted['maxmemory-policy'], { status: 'warn', detail: /allkeys-lru.*evicted \d+ keys since it started/ }, 'evictions reported next to the policy warning')
 })
 
 t.test('the admin endpoints need the admin scope', async t => {

@@ -49,3 +49,37 @@ t.test('the SUCCESS-is-final guard agrees with a full decode', async t => {
     }
   }
 })
+
+t.test('#24.3 a retried store: the same final document (but date_done) answers 200 applied:false alreadyStored; a different one 409', async t => {
+  const server = await startRedis(t)
+  const app = await buildTestApp(t, server.url)
+  const redis = new Redis(server.port, '127.0.0.1')
+  t.teardown(() => redis.quit())
+  const put = (id: string, doc: unknown) => app.inject({ method: 'PUT', url: `/v1/results/${id}`, headers: json, payload: JSON.stringify(doc) })
+  const doc = { state: 'SUCCESS', result: { rows: [1, 2.5, 'x', null, { a: true }] }, children: ['c-1'], name: 'tasks.add', args: [1, 2], retries: 0 }
+  t.equal((await put('retry-1', doc)).statusCode, 200, 'the first store')
+  const key = `${app.settings.redis.keyPrefix}celery-task-meta-retry-1`
+  const stored = await redis.getBuffer(key)
+  await new Promise(resolve => setTimeout(resolve, 1100)) // a new date_done (Celery's timestamps have microseconds, but be sure)
+  const again = await put('retry-1', doc)
+  t.equal(again.statusCode, 200, `the same document again: 200 (got ${again.statusCode} ${again.body})`)
+  t.match(again.json(), { taskId: 'retry-1', state: 'SUCCESS', applied: false, alreadyStored: true, published: 0 }, 'applied: false, already stored')
+  t.same(await redis.getBuffer(key), stored, 'the stored document (its date_done too) is untouched')
+  t.equal((await put('retry-1', { ...doc, dateDone: '2020-01-01T00:00:00Z' })).statusCode, 200, 'a different date_done is still the same result')
+  for (const [what, other] of [
+    ['another result', { ...doc, result: { rows: [1, 2.5, 'x', null, { a: false }] } }],
+    ['another state', { state: 'FAILURE', error: { type: 'ValueError', message: 'x' } }],
+    ['other children', { ...doc, children: [] }],
+    ['a given extended field that differs', { ...doc, retries: 1 }],
+    ['an extended field given that was not stored', { ...doc, queue: 'celery' }],
+    ['a traceback', { ...doc, traceback: 'Traceback' }]
+  ] as const) {
+    const res = await put('retry-1', other)
+    t.equal(res.statusCode, 409, `${what}: 409 result-final`)
+  }
+  // What Celery itself wrote (spaced JSON, its own date_done), re-sent through the gateway.
+  const celeryKey = `${app.settings.redis.keyPrefix}celery-task-meta-retry-2`
+  await redis.set(celeryKey, '{"status": "SUCCESS", "result": 3, "traceback": null, "children": [], "date_done": "2026-01-01T00:00:00.123456", "task_id": "retry-2"}')
+  t.match((await put('retry-2', { state: 'SUCCESS', result: 3 })).json(), { applied: false, alreadyStored: true }, 'a Celery-written SUCCESS with the same result: already stored')
+  t.equal((await put('retry-2', { state: 'SUCCESS', result: 4 })).statusCode, 409, 'and a different result: 409')
+})

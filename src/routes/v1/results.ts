@@ -129,7 +129,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Store a result in Celery\'s format and publish it',
       description: 'Writes celery-task-meta-<taskId> with the configured serializer and TTL and PUBLISHes it on ' +
         'the key\'s channel, so Celery AsyncResult.get() waiters wake. A stored SUCCESS is final: a later ' +
-        'write is refused with 409 (checked atomically in Redis).',
+        'write is refused with 409 (checked atomically in Redis), unless it is the same document but for dateDone ' +
+        '(a retried store): then 200 with applied false and alreadyStored true, nothing written or published.',
       params: TaskIdParamsSchema,
       querystring: StoreQuerySchema,
       body: ref(StoreRequestSchema),
@@ -142,6 +143,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { durable: defaults } = app.settings.redis
     const durable = { replicas: req.query.replicas ?? defaults.replicas, timeoutMs: defaults.timeoutMs }
     const out = await results.store(taskId, req.body, durable)
+    // A retried store of the SUCCESS already there (its answer was lost on the way back): say it is kept.
+    if (!out.applied && out.alreadyStored === true) return { taskId, state: req.body.state, applied: false, alreadyStored: true, ttlSeconds: out.ttlSeconds, published: 0 }
     if (!out.applied) throw new ResultFinal(taskId)
     if (out.replicas !== undefined && out.replicas.acknowledged < out.replicas.requested) {
       throw new NotReplicated(taskId, out.replicas.acknowledged, out.replicas.requested, durable.timeoutMs)
