@@ -147,7 +147,10 @@ export async function checkTarget (raw: string, allowList: readonly string[], re
     try {
       found = await resolve(literal)
     } catch (err) {
-      throw new WebhookUrlError(`the webhook host ${host} does not resolve (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+      // In words, not the resolver's code: an ENOTFOUND in a message reads as a lost Redis connection to the
+      // error classifier (redis/errors.ts), which would turn this 422 into a 503.
+      const code = (err as NodeJS.ErrnoException).code
+      throw new WebhookUrlError(`the webhook host ${host} does not resolve (${code === 'ENOTFOUND' ? 'no such host' : code === 'EAI_AGAIN' ? 'DNS temporarily failing' : 'lookup failed'})`)
     }
     if (found.length === 0) throw new WebhookUrlError(`the webhook host ${host} does not resolve`)
   }
