@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { ResultStore } from '../celery/result-store.js'
+import { ResultViews } from '../celery/view.js'
 import { closeRedis, createSubscriber } from '../redis/connect.js'
 import { Listener } from '../webhooks/listener.js'
 import { webhookMetrics } from '../webhooks/metrics.js'
@@ -22,16 +22,11 @@ declare module 'fastify' {
 
 export default fp<{ config: Config }>(async (app, { config }) => {
   const observer = webhookMetrics(app.metrics.registry)
-  // The view exactly as GET /v1/results/{taskId} makes it; a store without observer, so deliveries do not
-  // count as fetches in the metrics.
-  const stores = new Map<string, ResultStore>()
-  const view: Viewer = (prefix, taskId, raw) => {
-    let store = stores.get(prefix)
-    if (store === undefined) {
-      store = new ResultStore(app.redis, { keyPrefix: prefix, defaultTtlSeconds: 0, serializer: 'json', maxInflatedBytes: config.results.maxBytes, deadlineMs: config.redis.commandTimeoutMs })
-      stores.set(prefix, store)
-    }
-    const v = store.viewText(raw, taskId)
+  // The view exactly as GET /v1/results/{taskId} makes it (celery/view.ts); without the app's observer, so
+  // deliveries do not count as fetches in the metrics.
+  const views = new ResultViews({ maxInflatedBytes: config.results.maxBytes })
+  const view: Viewer = (_prefix, taskId, raw) => {
+    const v = views.text(raw, taskId)
     return { state: v.state, body: v.body }
   }
   const webhooks = new Webhooks({
