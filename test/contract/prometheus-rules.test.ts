@@ -38,7 +38,8 @@ t.test('every alert: severity, a runbook anchor in docs/troubleshooting.md, a fi
   const tests = parse(readFileSync(TESTS, 'utf8')) as { tests: Array<{ alert_rule_test: Array<{ alertname: string, exp_alerts: unknown[] }> }> }
   const cases = tests.tests.flatMap(c => c.alert_rule_test)
   const expected = ['ResultGatewayRedisUnreachable', 'ResultGatewayHighErrorRatio', 'ResultGatewayWaitersNearLimit',
-    'ResultGatewayStoreRefusalsSpike', 'ResultGatewayDecodeErrors', 'ResultGatewayStatsStale']
+    'ResultGatewayStoreRefusalsSpike', 'ResultGatewayDecodeErrors', 'ResultGatewayStatsStale',
+    'ResultGatewayWebhookBacklog', 'ResultGatewayWebhookFailures']
   t.same(rules.map(r => r.alert).sort(), [...expected].sort())
   for (const r of rules) {
     t.match(r.labels?.severity, /^(critical|warning|info)$/, `${r.alert}: severity`)
