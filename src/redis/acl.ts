@@ -15,3 +15,11 @@ export function aclRule (prefix: string, password: string): string[] {
     '-@all', ...ACL_COMMANDS.map(c => `+${c}`)
   ]
 }
+
+/** What webhooks need on top of aclRule (docs/webhooks.md): their keys, the PSUBSCRIBE pattern, the stream commands. */
+const WEBHOOK_COMMANDS = ['hget', 'hgetall', 'hset', 'hdel', 'hmget', 'hincrby', 'xadd', 'xreadgroup', 'xautoclaim', 'xclaim', 'xack',
+  'xdel', 'xlen', 'xrange', 'xgroup|create', 'zadd', 'zrem', 'zrangebyscore', 'zrange', 'psubscribe', 'punsubscribe', 'scan']
+
+export function webhookAclRule (prefix: string): string[] {
+  return [`~${prefix}rg-webhook:*`, `~${prefix}{rg-webhook}:*`, `&${prefix}celery-task-meta-*`, ...WEBHOOK_COMMANDS.map(c => `+${c}`)]
+}
