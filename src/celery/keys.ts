@@ -109,6 +109,11 @@ export function taskChannelPattern (prefix: string): string {
   return taskKeyPattern(prefix)
 }
 
+/** ACL pattern of the gateway's webhook delivery state (stream, retry set, standing webhooks, counters, claims). */
+export function webhookStatePattern (prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${WEBHOOK_STATE}*`
+}
+
 /** The gateway's webhook delivery state: queue (stream), retries (sorted set), standing webhooks and counters. */
 export function webhookStateKeys (prefix: string): { queue: string, retries: string, standing: string, counters: string } {
   const base = `${prefix}${WEBHOOK_STATE}`

@@ -3,8 +3,8 @@
  * only its own keys and channels under the Celery prefix (patterns from celery/keys.ts), only the commands it
  * sends (redis/commands.ts).
  */
-import { groupKeyPattern, rateLimitKeyPattern, taskKeyPattern } from '../celery/keys.js'
-import { ACL_COMMANDS } from './commands.js'
+import { groupKeyPattern, rateLimitKeyPattern, taskChannelPattern, taskKeyPattern, webhookKeyPattern, webhookStatePattern } from '../celery/keys.js'
+import { ACL_COMMANDS, WEBHOOK_ACL_COMMANDS } from './commands.js'
 
 /** ACL SETUSER arguments for a user confined to `prefix` (Celery global_keyprefix, normalised). */
 export function aclRule (prefix: string, password: string): string[] {
@@ -16,10 +16,7 @@ export function aclRule (prefix: string, password: string): string[] {
   ]
 }
 
-/** What webhooks need on top of aclRule (docs/webhooks.md): their keys, the PSUBSCRIBE pattern, the stream commands. */
-const WEBHOOK_COMMANDS = ['hget', 'hgetall', 'hset', 'hdel', 'hmget', 'hincrby', 'xadd', 'xreadgroup', 'xautoclaim', 'xclaim', 'xack',
-  'xdel', 'xlen', 'xrange', 'xgroup|create', 'zadd', 'zrem', 'zrangebyscore', 'zrange', 'psubscribe', 'punsubscribe', 'scan']
-
+/** What webhooks need on top of aclRule (docs/webhooks.md): their keys, the PSUBSCRIBE pattern, their commands. */
 export function webhookAclRule (prefix: string): string[] {
-  return [`~${prefix}rg-webhook:*`, `~${prefix}{rg-webhook}:*`, `&${prefix}celery-task-meta-*`, ...WEBHOOK_COMMANDS.map(c => `+${c}`)]
+  return [`~${webhookKeyPattern(prefix)}`, `~${webhookStatePattern(prefix)}`, `&${taskChannelPattern(prefix)}`, ...WEBHOOK_ACL_COMMANDS.map(c => `+${c}`)]
 }

@@ -1,7 +1,7 @@
 /** /v1/admin/webhooks: standing webhooks, called for every result that reaches a wanted state (admin scope). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { normalizeKeyPrefix } from '../../config.js'
+import { normalizeKeyPrefix } from '../../celery/keys.js'
 import { WebhookNotFound, WebhooksDisabled } from '../../errors.js'
 import { ref } from '../../schemas/common.js'
 import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
