@@ -4,7 +4,7 @@
  * Writes bench/results/<timestamp>.{json,md}. Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50),
  * BENCH_WAITERS (10000), BENCH_ROUNDS (5), BENCH_SOAK_REQUESTS (2000000; 0 = no soak), BENCH_SOAK_SEGMENTS (10),
  * BENCH_SCOPE (all; headline = the paired rounds only, for quick A/B work: not a full run; compress = only
- * bench/scenarios/compress.ts).
+ * bench/scenarios/compress.ts; webhooks = only bench/scenarios/webhooks.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -216,6 +216,8 @@ async function main (): Promise<void> {
 try {
   // BENCH_SCOPE=compress: only the compression scenario (#25), which starts its own gateway and Redis.
   if (process.env.BENCH_SCOPE === 'compress') process.stdout.write(await (await import('./scenarios/compress.js')).compressBench())
+  // BENCH_SCOPE=webhooks: only the webhook scenario (bench/scenarios/webhooks.ts), printed as JSON.
+  else if (process.env.BENCH_SCOPE === 'webhooks') process.stdout.write(`${JSON.stringify(await (await import('./scenarios/webhooks.js')).webhookBench(), null, 2)}\n`)
   else await main()
 } finally {
   for (const stop of stops.splice(0)) await stop()

@@ -10,11 +10,11 @@ import { ConfigSchema } from '../src/config.js'
 export const VALUES_SCHEMA_PATH = fileURLToPath(new URL('../helm/result-gateway/values.schema.json', import.meta.url))
 
 /**
- * Not settable through `config`: secrets (the chart reads them from Secrets: redis.*, auth.*) and what the
+ * Not settable through `config`: secrets (the chart reads them from Secrets: redis.*, auth.*, webhooks.*) and what the
  * chart owns (the listen address, and the port, which is httpPort).
  */
 export const NOT_IN_CONFIG = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'RG_AUTH_TOKENS', 'RG_REDIS_SENTINEL_PASSWORD',
-  'RG_REDIS_TLS_KEY_FILE', 'RG_HTTP_HOST', 'RG_HTTP_PORT']
+  'RG_REDIS_TLS_KEY_FILE', 'RG_WEBHOOK_SECRET', 'RG_HTTP_HOST', 'RG_HTTP_PORT']
 
 interface PropSchema { type?: string, anyOf?: Array<{ const?: unknown }>, pattern?: string, description?: string }
 

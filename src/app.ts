@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → lifecycle → security headers → CORS → validation → load shedding → auth → compression → OpenAPI → Redis → rate limit → metrics → domain → probes → routes.
+ * error model → lifecycle → security headers → CORS → validation → load shedding → auth → compression → OpenAPI → Redis → rate limit → metrics → domain → webhooks → probes → routes.
  * No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
@@ -33,6 +33,9 @@ import groupsV1 from './routes/v1/groups.js'
 import resultsV1 from './routes/v1/results.js'
 import adminV1 from './routes/v1/admin.js'
 import ticketsV1 from './routes/v1/tickets.js'
+import adminWebhooksV1 from './routes/v1/admin-webhooks.js'
+import webhooksV1 from './routes/v1/webhooks.js'
+import webhooks from './plugins/webhooks.js'
 import stats from './plugins/stats.js'
 import validation from './plugins/validation.js'
 import { schemasFor } from './schemas/index.js'
@@ -119,6 +122,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(metrics, { config })
   await app.register(redisMetrics)
   await app.register(celery, { config })
+  await app.register(webhooks, { config })
   await app.register(health)
   await app.register(stats)
   await app.register(resultsV1, { prefix: '/v1' })
@@ -127,6 +131,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(eventsV1, { prefix: '/v1' })
   await app.register(adminV1, { prefix: '/v1' })
   await app.register(ticketsV1, { prefix: '/v1' })
+  await app.register(webhooksV1, { prefix: '/v1' })
+  await app.register(adminWebhooksV1, { prefix: '/v1' })
   return app
 }
 

@@ -9,6 +9,9 @@ import envSchema from 'env-schema'
 import { parseTokens, type Token } from './auth/tokens.js'
 import { normalizeKeyPrefix } from './celery/keys.js'
 import { resolveRedisLocation, type RedisLocation, type RedisSettings } from './redis/settings.js'
+import { parseSecrets } from './webhooks/signing.js'
+import { parseAllowList } from './webhooks/ssrf.js'
+import type { WebhookSettings } from './webhooks/settings.js'
 
 const Port = (description: string, def?: number) =>
   Type.Integer({ minimum: 0, maximum: 65535, description, ...(def === undefined ? {} : { default: def }) })
@@ -69,6 +72,15 @@ export const ConfigSchema = Type.Object({
   RG_SCAN_BATCH: Type.Integer({ minimum: 10, maximum: 10000, default: 500, description: 'SCAN COUNT per call for statistics, the orphan sweep and the doctor' }),
   RG_SCAN_PAUSE_MS: Type.Integer({ minimum: 0, default: 10, description: 'Pause between SCAN calls, so Redis latency stays flat while a walk runs' }),
   RG_SCAN_MAX_KEYS: Type.Integer({ minimum: 1, default: 100000, description: 'Most keys one statistics run or one sweep request looks at (the sweep then returns a cursor to resume)' }),
+  RG_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 1, description: 'Signing secret of webhooks, whsec_ + base64 of at least 16 random bytes (Standard Webhooks); several separated by spaces or commas sign with each (rotation). Webhooks are off while unset. Secret: also RG_WEBHOOK_SECRET_FILE.' })),
+  RG_WEBHOOK_ALLOWED_HOSTS: Type.Optional(Type.String({ minLength: 1, description: 'Comma-separated hosts or host:port a webhook may reach although they resolve to loopback, private, link-local or other non-public addresses (and over plain http); unset = public https only' })),
+  RG_WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000, description: 'Time one delivery attempt may take, connect to response headers; slower is retried' }),
+  RG_WEBHOOK_RETRY_BASE_MS: Type.Integer({ minimum: 10, default: 1000, description: 'First retry delay; each further one doubles, with full jitter, up to RG_WEBHOOK_RETRY_MAX_MS' }),
+  RG_WEBHOOK_RETRY_MAX_MS: Type.Integer({ minimum: 10, default: 600000, description: 'Longest delay between two attempts' }),
+  RG_WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Attempts per delivery before it is marked failed' }),
+  RG_WEBHOOK_VISIBILITY_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30000, description: 'A delivery held this long by a replica that stopped renewing it (killed, frozen) is taken over by another; must exceed RG_WEBHOOK_TIMEOUT_MS' }),
+  RG_WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 10000, default: 64, description: 'Deliveries one replica makes at once, all targets together' }),
+  RG_WEBHOOK_CONCURRENCY_PER_TARGET: Type.Integer({ minimum: 1, maximum: 1000, default: 4, description: 'Deliveries one replica makes at once to one host:port, so one slow receiver cannot hold the others' }),
   RG_LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info', description: 'pino log level' })
 })
 export type ConfigEnv = Static<typeof ConfigSchema>
@@ -81,11 +93,11 @@ export function enumValues (name: string): string[] | null {
 }
 
 /** Variables that may hold secrets: each also accepts `<NAME>_FILE`, and all are redacted from logs. */
-export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD', 'RG_REDIS_SENTINEL_PASSWORD', 'RG_AUTH_TOKENS', 'RG_TICKET_SECRET'] as const
+export const SECRET_VARS = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'REDIS_PASSWORD', 'RG_REDIS_SENTINEL_PASSWORD', 'RG_AUTH_TOKENS', 'RG_TICKET_SECRET', 'RG_WEBHOOK_SECRET'] as const
 
 /** pino redact paths for everything that can carry a secret. */
 export const REDACT_PATHS = [
-  'config.redis.password', 'config.redis.sentinelPassword', 'config.redis.tls.key', 'sentinelPassword', 'redis.password', 'password', '*.password', '*.token',
+  'config.redis.password', 'config.redis.sentinelPassword', 'config.redis.tls.key', 'config.webhooks.secret', 'sentinelPassword', 'redis.password', 'password', '*.password', '*.token',
   'req.headers.authorization', 'req.headers.cookie', 'config.auth.ticketSecret', '*.ticketSecret'
 ]
 
@@ -176,7 +188,35 @@ function toConfig (e: ConfigEnv, tokens: Token[], location: RedisLocation) {
       scanPauseMs: e.RG_SCAN_PAUSE_MS,
       scanMaxKeys: e.RG_SCAN_MAX_KEYS
     },
+    webhooks: webhookSettings(e),
     log: { level: e.RG_LOG_LEVEL }
+  }
+}
+
+function webhookSettings (e: ConfigEnv): WebhookSettings {
+  return {
+    secret: e.RG_WEBHOOK_SECRET ?? null,
+    allowedHosts: parseAllowList(e.RG_WEBHOOK_ALLOWED_HOSTS),
+    timeoutMs: e.RG_WEBHOOK_TIMEOUT_MS,
+    retryBaseMs: e.RG_WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: e.RG_WEBHOOK_RETRY_MAX_MS,
+    maxAttempts: e.RG_WEBHOOK_MAX_ATTEMPTS,
+    visibilityTimeoutMs: e.RG_WEBHOOK_VISIBILITY_TIMEOUT_MS,
+    concurrency: e.RG_WEBHOOK_CONCURRENCY,
+    concurrencyPerTarget: e.RG_WEBHOOK_CONCURRENCY_PER_TARGET
+  }
+}
+
+function checkWebhooks (e: ConfigEnv, problems: string[]): void {
+  if (e.RG_WEBHOOK_SECRET !== undefined) {
+    try {
+      parseSecrets(e.RG_WEBHOOK_SECRET)
+    } catch (err) {
+      problems.push((err as Error).message)
+    }
+  }
+  if (e.RG_WEBHOOK_VISIBILITY_TIMEOUT_MS <= e.RG_WEBHOOK_TIMEOUT_MS) {
+    problems.push('RG_WEBHOOK_VISIBILITY_TIMEOUT_MS must exceed RG_WEBHOOK_TIMEOUT_MS, or deliveries still in flight are taken over')
   }
 }
 
@@ -212,6 +252,7 @@ export function loadConfig (env: Record<string, string | undefined>): Config {
     problems.push('RG_REDIS_DURABLE_TIMEOUT_MS must be less than RG_REDIS_COMMAND_TIMEOUT_MS (Redis WAIT runs under the command timeout)')
   }
   const redis = parsed === undefined ? undefined : resolveRedisLocation(parsed, problems)
+  if (parsed !== undefined) checkWebhooks(parsed, problems)
   if (parsed !== undefined && parsed.RG_WORKERS !== '1' && redis !== undefined && redis.topology === null) {
     problems.push('RG_WORKERS above 1 needs a configured Redis (RG_REDIS_URL or REDIS_HOST): the throwaway dev Redis is for one process')
   }

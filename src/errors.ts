@@ -23,6 +23,9 @@ export const PROBLEM_TYPES = {
   RG_HEADERS_TOO_LARGE: { slug: 'headers-too-large', title: 'Request headers too large', status: 431 },
   RG_UNSUPPORTED_SERIALIZER: { slug: 'unsupported-serializer', title: 'Unsupported serializer', status: 422 },
   RG_UNDECODABLE_RESULT: { slug: 'undecodable-result', title: 'Stored result cannot be decoded', status: 422 },
+  RG_WEBHOOK_NOT_FOUND: { slug: 'webhook-not-found', title: 'Webhook not found', status: 404 },
+  RG_WEBHOOK_URL_REFUSED: { slug: 'webhook-url-refused', title: 'Webhook URL refused', status: 422 },
+  RG_WEBHOOKS_DISABLED: { slug: 'webhooks-disabled', title: 'Webhooks are disabled', status: 501 },
   RG_REDIS_UNAVAILABLE: { slug: 'redis-unavailable', title: 'Redis unavailable', status: 503 },
   RG_NOT_REPLICATED: { slug: 'not-replicated', title: 'Write not replicated in time', status: 503 },
   RG_SHUTTING_DOWN: { slug: 'shutting-down', title: 'Shutting down', status: 503 },
@@ -83,3 +86,9 @@ export const RedisCannotPersist = createError(
 export const TooFewReplicas = createError<[number, number]>(
   'RG_NOT_REPLICATED', 'The Redis master has %d connected replica(s), fewer than the %d this store asks for: nothing was written. ' +
   'Retry once replicas are back, or ask for fewer (?replicas=)', 503)
+export const WebhookNotFound = createError<[string]>(
+  'RG_WEBHOOK_NOT_FOUND', 'No webhook is registered %s', 404)
+export const WebhookUrlRefused = createError<[string]>(
+  'RG_WEBHOOK_URL_REFUSED', 'Webhook URL refused: %s', 422)
+export const WebhooksDisabled = createError(
+  'RG_WEBHOOKS_DISABLED', 'Webhooks are off on this gateway: the operator sets RG_WEBHOOK_SECRET (whsec_…) to turn them on', 501)

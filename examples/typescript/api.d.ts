@@ -312,8 +312,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/results/{taskId}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the task's webhook and its delivery
+         * @description Status, attempts, and the last attempt's HTTP status and time. 404 when none is registered. Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.
+         */
+        get: operations["getResultWebhook"];
+        /**
+         * Call a URL back when the task reaches a wanted state
+         * @description Registers (or replaces) the task's webhook, kept in Redis with the result's TTL. The URL passes the SSRF guard (422 webhook-url-refused otherwise). A task already in a wanted state is delivered at once; later ones when the result is published (by a Celery worker or the gateway). See the `resultReady` webhook for what is sent. Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.
+         */
+        put: operations["putResultWebhook"];
+        post?: never;
+        /**
+         * Cancel the task's webhook
+         * @description Deletes the registration; a delivery queued for it is dropped, one in flight finishes. Idempotent: 204 either way. Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.
+         */
+        delete: operations["deleteResultWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the standing webhooks with their counters
+         * @description Each with delivered, failed and pending (queued or being retried) deliveries. Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.
+         */
+        get: operations["listStandingWebhooks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show one standing webhook with its counters
+         * @description 404 when no standing webhook has that name. Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.
+         */
+        get: operations["getStandingWebhook"];
+        /**
+         * Create or replace a standing webhook
+         * @description Delivers every result under keyPrefix that reaches a wanted state from now on (every replica picks it up within 2 s). Results written while no gateway runs are not delivered (see docs/webhooks.md). Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.
+         */
+        put: operations["putStandingWebhook"];
+        post?: never;
+        /**
+         * Remove a standing webhook
+         * @description Its queued deliveries are dropped. Idempotent: 204 either way. Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.
+         */
+        delete: operations["deleteStandingWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    resultReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A result reached a wanted state
+         * @description Sent to a per-task or standing webhook's URL, signed per Standard Webhooks (see docs/webhooks.md for verification). Retried with exponential backoff on anything but a 2xx, up to RG_WEBHOOK_MAX_ATTEMPTS; 410 Gone cancels the subscription; redirects are not followed.
+         */
+        post: operations["resultReady"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -335,7 +432,7 @@ export interface components {
              * @description The RG_* code: one row of the table in docs/errors.md. Clients should accept codes added in later releases
              * @enum {string}
              */
-            code: "RG_INVALID_REQUEST" | "RG_UNAUTHENTICATED" | "RG_INVALID_TICKET" | "RG_FORBIDDEN" | "RG_TICKET_NOT_ALLOWED" | "RG_RESULT_NOT_FOUND" | "RG_GROUP_NOT_FOUND" | "RG_ROUTE_NOT_FOUND" | "RG_METHOD_NOT_ALLOWED" | "RG_REQUEST_TIMEOUT" | "RG_RESULT_FINAL" | "RG_PAYLOAD_TOO_LARGE" | "RG_UNSUPPORTED_MEDIA_TYPE" | "RG_RATE_LIMITED" | "RG_HEADERS_TOO_LARGE" | "RG_UNSUPPORTED_SERIALIZER" | "RG_UNDECODABLE_RESULT" | "RG_REDIS_UNAVAILABLE" | "RG_NOT_REPLICATED" | "RG_SHUTTING_DOWN" | "RG_OVERLOADED" | "RG_TOO_MANY_WAITERS" | "RG_REDIS_OUT_OF_MEMORY" | "RG_REDIS_CANNOT_PERSIST" | "RG_REDIS_DENIED" | "RG_INTERNAL";
+            code: "RG_INVALID_REQUEST" | "RG_UNAUTHENTICATED" | "RG_INVALID_TICKET" | "RG_FORBIDDEN" | "RG_TICKET_NOT_ALLOWED" | "RG_RESULT_NOT_FOUND" | "RG_GROUP_NOT_FOUND" | "RG_ROUTE_NOT_FOUND" | "RG_METHOD_NOT_ALLOWED" | "RG_REQUEST_TIMEOUT" | "RG_RESULT_FINAL" | "RG_PAYLOAD_TOO_LARGE" | "RG_UNSUPPORTED_MEDIA_TYPE" | "RG_RATE_LIMITED" | "RG_HEADERS_TOO_LARGE" | "RG_UNSUPPORTED_SERIALIZER" | "RG_UNDECODABLE_RESULT" | "RG_WEBHOOK_NOT_FOUND" | "RG_WEBHOOK_URL_REFUSED" | "RG_WEBHOOKS_DISABLED" | "RG_REDIS_UNAVAILABLE" | "RG_NOT_REPLICATED" | "RG_SHUTTING_DOWN" | "RG_OVERLOADED" | "RG_TOO_MANY_WAITERS" | "RG_REDIS_OUT_OF_MEMORY" | "RG_REDIS_CANNOT_PERSIST" | "RG_REDIS_DENIED" | "RG_INTERNAL";
             /** @description Validation failures only */
             errors?: {
                 path: string;
@@ -601,6 +698,76 @@ export interface components {
              * @description When it stops being accepted (RFC 3339, UTC)
              */
             expiresAt: string;
+        };
+        /** @description A per-task webhook (replaces any earlier one) */
+        WebhookRequest: {
+            /**
+             * Format: uri
+             * @description Where the gateway POSTs the event: https (http only for hosts in RG_WEBHOOK_ALLOWED_HOSTS), no credentials; its host must resolve to public addresses unless allow-listed (checked now and before each attempt)
+             * @example https://hooks.example.com/celery
+             */
+            url: string;
+            /** @description States that trigger a delivery; default the ready states SUCCESS, FAILURE and REVOKED */
+            states?: components["schemas"]["State"][];
+        };
+        /** @description pending: waiting for a wanted state; delivering: queued or being retried; delivered: a 2xx answered; failed: RG_WEBHOOK_MAX_ATTEMPTS attempts failed; cancelled: the receiver answered 410 Gone */
+        WebhookDeliveryStatus: "pending" | "delivering" | "delivered" | "failed" | "cancelled";
+        /** @description A per-task webhook and its delivery */
+        Webhook: {
+            taskId: string;
+            /** @description The URL, without its query string (it may hold a receiver's token) */
+            url: string;
+            states: string[];
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            attempts: number;
+            webhookId: string | null;
+            lastStatusCode: number | null;
+            lastAttemptAt: string | null;
+            lastError: string | null;
+            deliveredAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description A webhook for every result under a key prefix */
+        StandingWebhookRequest: {
+            /**
+             * Format: uri
+             * @description Where the gateway POSTs the event: https (http only for hosts in RG_WEBHOOK_ALLOWED_HOSTS), no credentials; its host must resolve to public addresses unless allow-listed (checked now and before each attempt)
+             * @example https://hooks.example.com/celery
+             */
+            url: string;
+            /** @description Celery global_keyprefix whose results it receives (normalized as RG_REDIS_KEY_PREFIX); default the gateway's */
+            keyPrefix?: string;
+            /** @description States that trigger a delivery; default the ready states SUCCESS, FAILURE and REVOKED */
+            states?: components["schemas"]["State"][];
+        };
+        /** @description A standing webhook and its counters */
+        StandingWebhook: {
+            name: string;
+            /** @description The URL, without its query string */
+            url: string;
+            keyPrefix: string;
+            states: string[];
+            /** Format: date-time */
+            createdAt: string;
+            delivered: number;
+            failed: number;
+            /** @description Deliveries queued or being retried */
+            pending: number;
+        };
+        StandingWebhookList: {
+            webhooks: components["schemas"]["StandingWebhook"][];
+        };
+        /** @description The body of every delivery (Standard Webhooks). Headers: webhook-id (stable per subscription, task and state: de-duplicate on it), webhook-timestamp (Unix seconds of this attempt), webhook-signature (v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">, space-separated when several secrets sign) */
+        WebhookEvent: {
+            /** @enum {string} */
+            type: "result.ready";
+            /**
+             * Format: date-time
+             * @description When the gateway saw the state (RFC 3339); the same on every retry
+             */
+            timestamp: string;
+            data: components["schemas"]["ResultView"];
         };
     };
     responses: never;
@@ -2060,6 +2227,712 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    getResultWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: components["schemas"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A per-task webhook and its delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putResultWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: components["schemas"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description A per-task webhook and its delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteResultWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                taskId: components["schemas"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled, or none was registered */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listStandingWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandingWebhookList"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStandingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the standing webhook */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A standing webhook and its counters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandingWebhook"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putStandingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the standing webhook */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StandingWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description A standing webhook and its counters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandingWebhook"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteStandingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Name of the standing webhook */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed, or none had that name */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details (RFC 9457) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resultReady: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Stable per subscription, task and state; the same on every retry */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">, space-separated per secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: cancels the subscription */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (and a timeout): retried */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

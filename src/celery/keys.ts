@@ -79,3 +79,49 @@ export function chordKeys (prefix: string, groupId: string): { size: string, siz
   const base = groupKey(prefix, groupId)
   return { size: `${base}.s`, sizeDiff: `${base}.t`, parts: `${base}.j` }
 }
+
+/**
+ * Webhooks (src/webhooks): a per-task registration `<prefix>rg-webhook:<taskId>` (a hash, next to the result it
+ * watches), and the gateway's own delivery state under one hash tag, so the Lua scripts that move a delivery
+ * between them touch one cluster slot: the stream, the retry set, the standing webhooks, their counters and the
+ * "already enqueued" claims. A prefix holding its own `{…}` tag wins, which keeps them together just the same.
+ */
+export const WEBHOOK_KEYPREFIX = 'rg-webhook:'
+const WEBHOOK_STATE = '{rg-webhook}:'
+
+export function webhookKey (prefix: string, taskId: string): string {
+  return `${prefix}${WEBHOOK_KEYPREFIX}${checkedId(taskId)}`
+}
+
+/** SCAN MATCH pattern of every per-task webhook registration under `prefix`. */
+export function webhookKeyPattern (prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${WEBHOOK_KEYPREFIX}*`
+}
+
+/** The task id of a registration key built by webhookKey, or null. */
+export function taskIdOfWebhookKey (prefix: string, key: string): string | null {
+  const head = `${prefix}${WEBHOOK_KEYPREFIX}`
+  return key.startsWith(head) && ID.test(key.slice(head.length)) ? key.slice(head.length) : null
+}
+
+/** PSUBSCRIBE pattern of every result channel under `prefix` (Celery publishes on the key name). */
+export function taskChannelPattern (prefix: string): string {
+  return taskKeyPattern(prefix)
+}
+
+/** ACL pattern of the gateway's webhook delivery state (stream, retry set, standing webhooks, counters, claims). */
+export function webhookStatePattern (prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}${WEBHOOK_STATE}*`
+}
+
+/** The gateway's webhook delivery state: queue (stream), retries (sorted set), standing webhooks and counters. */
+export function webhookStateKeys (prefix: string): { queue: string, retries: string, standing: string, counters: string } {
+  const base = `${prefix}${WEBHOOK_STATE}`
+  return { queue: `${base}queue`, retries: `${base}retries`, standing: `${base}standing`, counters: `${base}counters` }
+}
+
+/** The claim that a delivery (a digest of subscription, task and state) was enqueued once. */
+export function webhookClaimKey (prefix: string, digest: string): string {
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(digest)) throw new InvalidIdError('invalid webhook digest')
+  return `${prefix}${WEBHOOK_STATE}claim:${digest}`
+}

@@ -4,7 +4,8 @@
  */
 import fp from 'fastify-plugin'
 import helmet from '@fastify/helmet'
-import swagger from '@fastify/swagger'
+// eslint-disable-next-line camelcase -- the library's own type name
+import swagger, { type OpenAPIV3_2 } from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
@@ -23,6 +24,33 @@ async function docsUi (docs: FastifyInstance): Promise<void> {
   await docs.register(helmet)
   // The UI serves its scripts with its own static CSP, replacing helmet's default one.
   await docs.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+}
+
+/** What the gateway sends to a webhook URL (OpenAPI 3.1 `webhooks`): routes cannot describe it, so it is written here. */
+// eslint-disable-next-line camelcase -- the library's own type name
+const WEBHOOKS: Record<string, OpenAPIV3_2.PathItemObject> = {
+  resultReady: {
+    post: {
+      tags: ['webhooks'],
+      operationId: 'resultReady',
+      summary: 'A result reached a wanted state',
+      description: 'Sent to a per-task or standing webhook\'s URL, signed per Standard Webhooks (see docs/webhooks.md for ' +
+        'verification). Retried with exponential backoff on anything but a 2xx, up to RG_WEBHOOK_MAX_ATTEMPTS; 410 Gone ' +
+        'cancels the subscription; redirects are not followed.',
+      security: [],
+      parameters: [
+        { name: 'webhook-id', in: 'header', required: true, description: 'Stable per subscription, task and state; the same on every retry', schema: { type: 'string' } },
+        { name: 'webhook-timestamp', in: 'header', required: true, description: 'Unix seconds of this attempt', schema: { type: 'string', pattern: '^[0-9]+$' } },
+        { name: 'webhook-signature', in: 'header', required: true, description: 'v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">, space-separated per secret', schema: { type: 'string' } }
+      ],
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/WebhookEvent' } } } },
+      responses: {
+        200: { description: 'Any 2xx: delivered' },
+        410: { description: 'Gone: cancels the subscription' },
+        default: { description: 'Anything else (and a timeout): retried' }
+      }
+    }
+  }
 }
 
 export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
@@ -57,8 +85,10 @@ export default fp<{ schemas: TSchema[] }>(async (app, { schemas }) => {
         { name: 'groups', description: 'Progress of Celery groups and chords' },
         { name: 'probes', description: 'Kubernetes liveness and readiness' },
         { name: 'tickets', description: 'Short-lived read tickets for browsers (EventSource)' },
-        { name: 'admin', description: 'Operator endpoints: statistics, the orphan sweep and the doctor (admin scope)' }
-      ]
+        { name: 'admin', description: 'Operator endpoints: statistics, the orphan sweep and the doctor (admin scope)' },
+        { name: 'webhooks', description: 'Completion webhooks: per-task (write scope) and standing (admin scope); see docs/webhooks.md' }
+      ],
+      webhooks: WEBHOOKS
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`

@@ -31,8 +31,22 @@ export const REDIS_COMMANDS: readonly RedisCommand[] = [
   { name: 'scan', acl: [], why: 'statistics, the orphan sweep and the doctor: operator tools, granted separately where wanted' }
 ]
 
+/**
+ * What webhooks (src/webhooks) send on top, granted by webhookAclRule only (a gateway without RG_WEBHOOK_SECRET
+ * never sends them): registrations and standing webhooks (hashes), the delivery stream and its consumer group,
+ * the retry set, the restart re-check (SCAN of registrations) and the PSUBSCRIBE on the result channels.
+ */
+export const WEBHOOK_REDIS_COMMANDS: readonly RedisCommand[] = [
+  ...['hget', 'hgetall', 'hset', 'hdel', 'hmget', 'hincrby', 'xadd', 'xreadgroup', 'xautoclaim', 'xclaim', 'xack', 'xdel',
+    'xlen', 'xrange', 'zadd', 'zrem', 'zrangebyscore', 'zrange', 'psubscribe', 'punsubscribe', 'scan'].map(n => granted(n)),
+  granted('xgroup', 'xgroup|create')
+]
+
 /** The metrics' closed set of `command` label values (besides "other"). */
-export const COMMAND_LABELS: ReadonlySet<string> = new Set(REDIS_COMMANDS.map(c => c.name))
+export const COMMAND_LABELS: ReadonlySet<string> = new Set([...REDIS_COMMANDS, ...WEBHOOK_REDIS_COMMANDS].map(c => c.name))
+
+/** The webhooks' ACL +command list (without the `+`). */
+export const WEBHOOK_ACL_COMMANDS: readonly string[] = WEBHOOK_REDIS_COMMANDS.flatMap(c => c.acl)
 
 /** The ACL's +command list (without the `+`). */
 export const ACL_COMMANDS: readonly string[] = REDIS_COMMANDS.flatMap(c => c.acl)

@@ -10,6 +10,16 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** lua/storeResult-1.lua */
     storeResult(key: string, payload: string | Buffer, ttlSeconds: number): Result<[0 | 1 | 2, number | string], Context>
+    /** lua/enqueueWebhook-3.lua: the entry id, or null when already claimed */
+    enqueueWebhook(claim: string, queue: string, counters: string, ttlSeconds: number, counter: string, ...fields: string[]): Result<string | null, Context>
+    /** lua/retryWebhook-2.lua */
+    retryWebhook(queue: string, retries: string, group: string, id: string, dueMs: number, entry: string): Result<0 | 1, Context>
+    /** lua/promoteWebhooks-2.lua */
+    promoteWebhooks(retries: string, queue: string, nowMs: number, max: number): Result<number, Context>
+    /** lua/finishWebhook-2.lua */
+    finishWebhook(queue: string, counters: string, group: string, id: string, incr: string, decr: string): Result<0 | 1, Context>
+    /** lua/updateWebhook-1.lua */
+    updateWebhook(key: string, registrationId: string, onlyIfStatus: string, ...fieldsAndValues: string[]): Result<0 | 1, Context>
   }
 }
 

@@ -39,7 +39,8 @@ t.test('every alert: severity, a runbook anchor in docs/troubleshooting.md, a fi
   const cases = tests.tests.flatMap(c => c.alert_rule_test)
   const expected = ['ResultGatewayRedisUnreachable', 'ResultGatewayHighErrorRatio', 'ResultGatewayWaitersNearLimit',
     'ResultGatewayStoreRefusalsSpike', 'ResultGatewayDecodeErrors', 'ResultGatewayStatsStale',
-    'ResultGatewayResultsEvicted', 'ResultGatewayRedisMemoryHigh', 'ResultGatewayRedisWritesRefused']
+    'ResultGatewayResultsEvicted', 'ResultGatewayRedisMemoryHigh', 'ResultGatewayRedisWritesRefused',
+    'ResultGatewayWebhookBacklog', 'ResultGatewayWebhookFailures']
   t.same(rules.map(r => r.alert).sort(), [...expected].sort())
   for (const r of rules) {
     t.match(r.labels?.severity, /^(critical|warning|info)$/, `${r.alert}: severity`)

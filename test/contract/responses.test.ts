@@ -8,6 +8,7 @@ import { Redis } from 'ioredis'
 import t from 'tap'
 import type { App } from '../../src/app.js'
 import { buildTestApp } from '../helpers/app.js'
+import { newSecret, startReceiver } from '../helpers/receiver.js'
 import { startRedis } from '../helpers/redis-server.js'
 import { Spec, type Answer } from '../helpers/spec.js'
 
@@ -50,9 +51,29 @@ const BASE: Record<string, Req> = {
   runDoctor: get('/v1/admin/doctor', 'admin'),
   createTicket: json('POST', '/v1/tickets', { taskIds: ['k-ok'], groupIds: ['g-ok'] }, 'read'),
   getLiveness: get('/healthz', 'none'),
-  getReadiness: get('/readyz', 'none')
+  getReadiness: get('/readyz', 'none'),
+  // Webhooks: HOOK is the allow-listed loopback receiver's URL, filled in once it listens.
+  putResultWebhook: json('PUT', '/v1/results/k-ok/webhook', { url: 'HOOK' }, 'write'),
+  getResultWebhook: get('/v1/results/k-hook/webhook', 'write'),
+  deleteResultWebhook: { method: 'DELETE', path: '/v1/results/k-gone/webhook', scope: 'write' },
+  listStandingWebhooks: get('/v1/admin/webhooks', 'admin'),
+  putStandingWebhook: json('PUT', '/v1/admin/webhooks/s-new', { url: 'HOOK' }, 'admin'),
+  getStandingWebhook: get('/v1/admin/webhooks/s-ok', 'admin'),
+  deleteStandingWebhook: { method: 'DELETE', path: '/v1/admin/webhooks/s-gone', scope: 'admin' }
 }
-const BODY_OPS = ['storeResult', 'setResultTtl', 'batchGetResults', 'batchWaitResults', 'sweepOrphans', 'createTicket']
+const BODY_OPS = ['storeResult', 'setResultTtl', 'batchGetResults', 'batchWaitResults', 'sweepOrphans', 'createTicket', 'putResultWebhook', 'putStandingWebhook']
+const WEBHOOK_OPS = ['putResultWebhook', 'getResultWebhook', 'deleteResultWebhook', 'listStandingWebhooks', 'putStandingWebhook', 'getStandingWebhook', 'deleteStandingWebhook']
+
+/** The webhook routes' own statuses (400 on a bad name or body, 404, 422 refused URL). */
+function webhookSpecific (id: string, base: Req): Array<[number, Req]> {
+  const out: Array<[number, Req]> = []
+  if (id === 'getResultWebhook') out.push([400, get('/v1/results/a..b/webhook', 'write')], [404, get('/v1/results/k-none/webhook', 'write')])
+  if (id === 'getStandingWebhook') out.push([400, get('/v1/admin/webhooks/a%20b', 'admin')], [404, get('/v1/admin/webhooks/s-none', 'admin')])
+  if (id === 'deleteStandingWebhook') out.push([400, { ...base, path: '/v1/admin/webhooks/a%20b' }])
+  if (id === 'putStandingWebhook') out.push([400, { ...base, path: '/v1/admin/webhooks/a%20b' }])
+  if (id === 'putResultWebhook' || id === 'putStandingWebhook') out.push([422, { ...base, body: JSON.stringify({ url: 'https://localhost/' }) }])
+  return out
+}
 
 /** Statuses provoked on the main gateway with a request of their own. */
 function specific (id: string, base: Req): Array<[number, Req]> {
@@ -66,6 +87,7 @@ function specific (id: string, base: Req): Array<[number, Req]> {
   if (id === 'storeResult') out.push([409, json('PUT', '/v1/results/k-ok', { state: 'FAILURE', error: { type: 'E', message: 'm' } }, 'write')])
   if (id === 'storeResult' || id === 'sweepOrphans' || id === 'createTicket' || id.startsWith('batch')) out.push([400, { ...base, body: '{"taskIds": 1, "state": 1, "cursor": 1}' }])
   if (id === 'batchWaitResults') out.push([422, json('POST', base.path, { taskIds: ['k-pickle'], timeoutSeconds: 1 }, 'read')])
+  if (WEBHOOK_OPS.includes(id)) out.push(...webhookSpecific(id, base))
   if (BODY_OPS.includes(id)) {
     out.push([413, { ...base, body: JSON.stringify({ pad: 'x'.repeat(5000) }) }], [415, { ...base, type: 'text/plain' }])
   }
@@ -85,7 +107,10 @@ const listen = async (app: App): Promise<string> => await app.listen({ host: '12
 t.test('every documented status of every operation, provoked and checked against openapi.yaml', async t => {
   const spec = new Spec()
   const server = await startRedis(t)
-  const main = await buildTestApp(t, server.url, { ...AUTH, RG_HTTP_BODY_LIMIT_BYTES: '4096' })
+  const receiver = await startReceiver(t)
+  const hooks = { RG_WEBHOOK_SECRET: newSecret(), RG_WEBHOOK_ALLOWED_HOSTS: receiver.hostPort }
+  for (const r of Object.values(BASE)) if (r.body !== undefined) r.body = r.body.replace('HOOK', `${receiver.base}/contract`)
+  const main = await buildTestApp(t, server.url, { ...AUTH, ...hooks, RG_HTTP_BODY_LIMIT_BYTES: '4096' })
   const prefix = main.settings.redis.keyPrefix
   const redis = new Redis(server.port, '127.0.0.1')
   t.teardown(() => redis.quit())
@@ -100,10 +125,15 @@ t.test('every documented status of every operation, provoked and checked against
   // renamed away, answer "ERR unknown command". (NOPERM is a documented 503 since #24.)
   const limited = await buildTestApp(t, server.url, { RG_RATE_LIMIT_PER_MINUTE: '1' })
   const shed = await buildTestApp(t, server.url, { RG_LOAD_MAX_HEAP_USED_BYTES: '1', RG_LOAD_SAMPLE_INTERVAL_MS: '5' })
-  const renamed = ['GET', 'MGET', 'DEL', 'EVALSHA', 'EVAL', 'SCAN', 'MULTI', 'SUBSCRIBE'].flatMap(c => ['--rename-command', c, ''])
+  const renamed = ['GET', 'MGET', 'DEL', 'EVALSHA', 'EVAL', 'SCAN', 'MULTI', 'SUBSCRIBE', 'HGET', 'HGETALL', 'HSET', 'HMGET', 'HDEL'].flatMap(c => ['--rename-command', c, ''])
   const broken = await startRedis(t, renamed)
-  const denied = await buildTestApp(t, broken.url)
-  const urls = { main: await listen(main), limited: await listen(limited), shed: await listen(shed), denied: await listen(denied) }
+  const denied = await buildTestApp(t, broken.url, hooks)
+  // 501: a gateway without RG_WEBHOOK_SECRET.
+  const disabled = await buildTestApp(t, server.url, AUTH)
+  const urls = { main: await listen(main), limited: await listen(limited), shed: await listen(shed), denied: await listen(denied), disabled: await listen(disabled) }
+  const as = (scope: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[scope]}` })
+  await main.inject({ method: 'PUT', url: '/v1/results/k-hook/webhook', headers: as('write'), payload: { url: `${receiver.base}/contract` } })
+  await main.inject({ method: 'PUT', url: '/v1/admin/webhooks/s-ok', headers: as('admin'), payload: { url: `${receiver.base}/contract` } })
   await call(urls.limited, get('/v1/results/warm-up', 'read'))
   await new Promise(resolve => setTimeout(resolve, 50)) // the heap sample that turns shedding on
 
@@ -126,6 +156,7 @@ t.test('every documented status of every operation, provoked and checked against
       check(op.id, 503, await call(urls.shed, base), 'load shed')
       if (!UNPROVOKABLE[`${op.id} 500`]) check(op.id, 500, await call(urls.denied, base), 'a reply without a row')
     }
+    if (WEBHOOK_OPS.includes(op.id)) check(op.id, 501, await call(urls.disabled, base, token), 'webhooks off')
   }
   main.lifecycle.draining = true
   check('getReadiness', 503, await call(urls.main, BASE.getReadiness as Req), 'draining')

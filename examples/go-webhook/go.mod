@@ -1,0 +1,3 @@
+module example.com/result-gateway-webhook
+
+go 1.19
