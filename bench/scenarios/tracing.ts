@@ -1,9 +1,10 @@
 /**
- * What tracing costs: CPU µs per fetch (view, 4 KB) of four gateways on one Redis, in alternating rounds of
- * the same run: `today` (node dist/server.js, no preload), `off` (the tracing preload, no endpoint: what npm
+ * What tracing costs: CPU µs per fetch (view, 4 KB) of five gateways on one Redis, in alternating rounds of
+ * the same run: `today` (node dist/server.js, no preload) twice (two processes of one build: the noise
+ * floor), `off` (the tracing preload, no endpoint: what npm
  * start runs untraced), `ratio 0.1` (parentbased_traceidratio 0.1) and `always_on`, the last two exporting
  * http/protobuf to a local OTLP receiver (this process; its CPU is not counted). Ratios are each round's own,
- * against `today`; the summary is their median.
+ * against the mean of that round's two `today` processes; the summary is their median.
  *   npm run build && npx tsx bench/scenarios/tracing.ts     (or BENCH_SCOPE=tracing npm run bench)
  * Environment: TRACING_ROUNDS (3), TRACING_SECONDS (5), BENCH_CONNECTIONS (50).
  */
@@ -20,7 +21,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const DIST = new URL('../../dist/', import.meta.url).pathname
 const KEY_ID = 'tracing-4KB'
 
-type Variant = 'today' | 'off' | 'ratio 0.1' | 'always_on'
+type Variant = 'today' | 'today, 2nd process' | 'off' | 'ratio 0.1' | 'always_on'
 
 /** A collector stand-in: reads and acknowledges every export, counts the bytes. */
 async function receiver (): Promise<{ url: string, bytes: () => number, close: () => Promise<void> }> {
@@ -61,14 +62,16 @@ export async function tracingCost (redisUrl: string, redisPort: number): Promise
   const say = (line: string): void => { lines.push(line); process.stdout.write(`${line}\n`) }
   try {
     gws.today = await start(redisUrl, false, {})
+    // The same build again: how far two identical processes differ on this machine (the noise floor for `off`).
+    gws['today, 2nd process'] = await start(redisUrl, false, {})
     gws.off = await start(redisUrl, true, {})
     gws['ratio 0.1'] = await start(redisUrl, true, traced('parentbased_traceidratio', '0.1'))
     gws.always_on = await start(redisUrl, true, traced('always_on'))
     const variants = Object.keys(gws) as Variant[]
     say(`tracing cost: fetch view 4 KB, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per variant, alternating order; ${new Date().toISOString()}`)
     for (const v of variants) await cannon({ url: `${gws[v]?.url ?? ''}/v1/results/${KEY_ID}`, connections: CONNECTIONS, duration: 2 })
-    const cpu: Record<Variant, number[]> = { today: [], off: [], 'ratio 0.1': [], always_on: [] }
-    const rps: Record<Variant, number[]> = { today: [], off: [], 'ratio 0.1': [], always_on: [] }
+    const cpu = Object.fromEntries(variants.map(v => [v, [] as number[]])) as Record<Variant, number[]>
+    const rps = Object.fromEntries(variants.map(v => [v, [] as number[]])) as Record<Variant, number[]>
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? variants : [...variants].reverse()
       for (const v of order) {
@@ -81,9 +84,11 @@ export async function tracingCost (redisUrl: string, redisPort: number): Promise
       }
       say(`round ${r + 1}: ${variants.map(v => `${v} ${cpu[v][r]?.toFixed(1) ?? '—'} µs CPU/req (${Math.round(rps[v][r] ?? 0)} req/s)`).join(', ')}`)
     }
+    // Each round's reference: the mean of the two untraced processes of that round.
+    const reference = cpu.today.map((c, i) => (c + (cpu['today, 2nd process'][i] ?? NaN)) / 2)
     for (const v of variants) {
-      const ratios = cpu[v].map((c, i) => c / (cpu.today[i] ?? NaN))
-      say(`${v}: median ${median(cpu[v]).toFixed(1)} µs CPU/req, ${Math.round(median(rps[v]))} req/s; CPU vs today ${median(ratios).toFixed(3)}x (rounds ${ratios.map(x => x.toFixed(3)).join(', ')})`)
+      const ratios = cpu[v].map((c, i) => c / (reference[i] ?? NaN))
+      say(`${v}: median ${median(cpu[v]).toFixed(1)} µs CPU/req, ${Math.round(median(rps[v]))} req/s; CPU vs today (mean of the two) ${median(ratios).toFixed(3)}x (rounds ${ratios.map(x => x.toFixed(3)).join(', ')})`)
     }
     say(`OTLP bytes received: ${otlp.bytes()}`)
   } finally {
