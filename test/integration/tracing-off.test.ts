@@ -6,7 +6,10 @@ import t from 'tap'
 import { startOtlpReceiver } from '../helpers/otlp-receiver.js'
 import { headers, otelModules, traceparent, tracedGateway as gateway } from '../helpers/traced-gateway.js'
 
-t.test('no endpoint: nothing of OpenTelemetry is loaded and log lines carry no trace id', async t => {
+// Both at once: each starts a gateway under tsx, slow on a loaded machine (tap's 120 s is per file).
+t.jobs = 2
+
+t.test('no endpoint: nothing of OpenTelemetry is loaded and log lines carry no trace id', { buffered: true }, async t => {
   const { srv, base, modules } = await gateway(t, { OTEL_SERVICE_NAME: 'untraced' })
   const caller = traceparent()
   t.equal((await fetch(`${base}/v1/results/nothing-here`, { headers: { ...headers, traceparent: caller.header } })).status, 404)
@@ -17,7 +20,7 @@ t.test('no endpoint: nothing of OpenTelemetry is loaded and log lines carry no t
   t.notMatch(srv.output(), /trace_id/)
 })
 
-t.test('OTEL_SDK_DISABLED=true: an endpoint set, yet no export is attempted and the SDK is not loaded', async t => {
+t.test('OTEL_SDK_DISABLED=true: an endpoint set, yet no export is attempted and the SDK is not loaded', { buffered: true }, async t => {
   const receiver = await startOtlpReceiver(t)
   const { srv, base, modules } = await gateway(t, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SDK_DISABLED: 'TRUE', OTEL_BSP_SCHEDULE_DELAY: '200' })
   for (let i = 0; i < 5; i++) await fetch(`${base}/v1/results/nothing-${i}`, { headers: { ...headers, traceparent: traceparent().header } })

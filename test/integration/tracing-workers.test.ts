@@ -4,6 +4,7 @@
  */
 import t from 'tap'
 import { startOtlpReceiver } from '../helpers/otlp-receiver.js'
+import { SERVER_START_MS } from '../helpers/server.js'
 import { headers, traceparent, tracedGateway } from '../helpers/traced-gateway.js'
 import { until } from '../helpers/until.js'
 
@@ -16,6 +17,8 @@ t.test('each worker exports its own spans with the same resource', async t => {
     OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
     OTEL_BSP_SCHEDULE_DELAY: '200'
   })
+  // The first worker's "Server listening" ends tracedGateway's wait; the second may still be starting.
+  await until(() => (srv.output().match(/Server listening/g) ?? []).length >= 2 || srv.child.exitCode !== null, 'two workers listening', SERVER_START_MS)
   const servers = () => receiver.spans().filter(s => s.kind === 2)
   const pids = () => new Set(servers().map(s => s.resource['process.pid']))
   // New connections are handed to the workers in turn; keep asking until both have answered (and exported).
