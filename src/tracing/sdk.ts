@@ -26,6 +26,9 @@ function instrumentations (): Instrumentation[] {
     // "incoming request" too) is inside it; named `METHOD /route/template` from the route @fastify/otel reports.
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => UNTRACED.has((req.url ?? '').split('?')[0] ?? ''),
+      // url.query is recorded: an EventSource read ticket (?ticket=) is a credential. The other four are the
+      // instrumentation's own defaults, which this list replaces.
+      redactedQueryParamsServer: ['ticket', 'sig', 'Signature', 'AWSAccessKeyId', 'X-Goog-Signature'],
       // The gateway calls nothing over HTTP today; webhook deliveries (when built) get client spans.
       requireParentforOutgoingSpans: true
     }),
@@ -36,7 +39,8 @@ function instrumentations (): Instrumentation[] {
       instrumentHooks: false,
       requestHook: (span, request) => {
         const ids = idAttributes(request.params)
-        span.setAttributes(ids)
+        // @fastify/otel records request.url, query included: keep the path only (a ?ticket= is a credential).
+        span.setAttributes({ ...ids, 'url.path': request.url.split('?')[0] ?? '' })
         // The active span is the HTTP server span, the one a trace view shows for this service.
         api.trace.getActiveSpan()?.setAttributes(ids)
       }

@@ -47,7 +47,12 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       t.equal(span.attributes['db.system.name'], 'redis')
       t.equal(span.attributes['db.query.text'], span.name, `${span.name}: the command name only, no values`)
     }
+    // A read ticket in the query (EventSource) is a credential: redacted in url.query.
+    const ticket = `tk-${randomBytes(8).toString('hex')}`
+    await fetch(`${base}/v1/results/${taskId}?ticket=${ticket}`)
+    await until(() => receiver.spans().some(s => String(s.attributes['url.query'] ?? '').startsWith('ticket=')), 'the ticketed request\'s span')
     for (const span of receiver.spans()) {
+      t.notMatch(JSON.stringify(span.attributes), ticket, `${span.name}: no read ticket in any attribute`)
       t.notMatch(JSON.stringify(span.attributes), TOKEN, `${span.name}: no token in any attribute`)
       t.notMatch(JSON.stringify(span.attributes), '"result":42', `${span.name}: no body in any attribute`)
     }
