@@ -33,4 +33,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/server.js"]
+# The tracing preload is a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/tracing.md).
+CMD ["node", "--import", "./dist/tracing/register.js", "dist/server.js"]

@@ -4,7 +4,8 @@
  * Writes bench/results/<timestamp>.{json,md}. Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (50),
  * BENCH_WAITERS (10000), BENCH_ROUNDS (5), BENCH_SOAK_REQUESTS (2000000; 0 = no soak), BENCH_SOAK_SEGMENTS (10),
  * BENCH_SCOPE (all; headline = the paired rounds only, for quick A/B work: not a full run; compress = only
- * bench/scenarios/compress.ts; webhooks = only bench/scenarios/webhooks.ts).
+ * bench/scenarios/compress.ts; webhooks = only bench/scenarios/webhooks.ts; tracing = only bench/scenarios/tracing.ts,
+ * which a full run also ends with).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -13,6 +14,7 @@ import { startRedisServer } from '../src/redis/spawn.js'
 import { cannon, celeryDoc, redisBenchmark, rssMb, runWakeClient, startControl, startGateway, startWebdis, type Figures } from './lib.js'
 import { markdown } from './report.js'
 import { soak } from './scenarios/soak.js'
+import { tracingCost } from './scenarios/tracing.js'
 import type { wakeLatency } from './scenarios/wake.js'
 
 const duration = Number(process.env.BENCH_DURATION ?? 10)
@@ -78,6 +80,11 @@ const track = <T extends { stop: () => Promise<void> }>(p: T): T => { stops.unsh
 
 async function main (): Promise<void> {
   const redis = await startRedisServer()
+  if (process.env.BENCH_SCOPE === 'tracing') {
+    stops.push(() => redis.stop())
+    await tracingCost(redis.url, redis.port)
+    return
+  }
   const client = new Redis(redis.port, '127.0.0.1')
   const sizes = { '200B': 200, '4KB': 4096, '100KB': 102400 } as const
   for (const [label, bytes] of Object.entries(sizes)) {
@@ -208,6 +215,7 @@ async function main (): Promise<void> {
       ? await soak({ start: () => startGateway(redis.url, gwEnv), total: SOAK_REQUESTS, segments: SOAK_SEGMENTS, connections, result, rounds: ROUNDS })
       : null
     write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake, wakeControl, soak: soakReport, idleSettleMs: IDLE_SETTLE_MS })
+    await tracingCost(redis.url, redis.port)
   } finally {
     client.disconnect()
   }

@@ -15,6 +15,7 @@ import type { SpawnedRedis } from './redis/spawn.js'
 import { describeTopology } from './redis/topology.js'
 import { drainThenClose, shutdownDeadlineMs } from './shutdown.js'
 import { serverFlags } from './usage.js'
+import { flushTracing } from './tracing/span.js'
 import { followPrimary, isClusterWorker, isPrimaryOfMany, runPrimary } from './workers.js'
 
 function fail (message: string): never {
@@ -57,6 +58,8 @@ async function start (config: Config, devRedis: SpawnedRedis | undefined, unreac
     // Only SIGTERM (Kubernetes, docker stop) drains: Ctrl-C at a terminal and a crash close at once.
     await drainThenClose(app, signal === 'SIGTERM' ? config.shutdown : { ...config.shutdown, drainSeconds: 0 })
     await devRedis?.stop()
+    // Spans still batched (the last requests') are exported before exit; a no-op without tracing.
+    await flushTracing()
   })
   try {
     await app.listen({ host: config.http.host, port: config.http.port })

@@ -12,6 +12,7 @@ import { DecodeError, inflateStored, isCompressed, serializeMeta, type Serialize
 import { chordKeys, groupKey, taskKey } from './keys.js'
 import { toMeta } from './meta.js'
 import { noopObserver, type ResultObserver } from './observer.js'
+import { storeSpan } from '../tracing/spans.js'
 import type { StoreRequest } from '../schemas/result.js'
 
 export interface ResultStoreOptions {
@@ -198,7 +199,7 @@ export class ResultStore {
     const key = this.channel(taskId)
     const write = async (client: RedisClient): Promise<StoreOutcome> => {
       // Retried only when Redis refused it (nothing ran): see CallOptions.readOnly.
-      const [applied, info] = await this.#call(() => client.storeResult(key, payload, ttl ?? 0), false, client)
+      const [applied, info] = await storeSpan(taskId, key, () => this.#call(() => client.storeResult(key, payload, ttl ?? 0), false, client))
       if (applied === 2) {
         const left = Number(info)
         return { applied: false, currentState: 'SUCCESS', alreadyStored: true, ttlSeconds: left >= 0 ? left : null }

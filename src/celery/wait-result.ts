@@ -9,9 +9,16 @@ import type { ResultStore } from './result-store.js'
 import type { ResultViews, ViewText } from './view.js'
 import type { Waiter, WaitOutcome } from './waiter.js'
 import type { ResultView, WaitResponse } from '../schemas/result.js'
+import { ATTR_TASK_ID, ATTR_WAIT_TIMEOUT_MS, waitAttributes } from '../tracing/attributes.js'
+import { inSpan, type SpanHandle } from '../tracing/span.js'
 
-function report (views: ResultViews, outcome: WaitOutcome, wokeAt: bigint | null, answered?: Promise<unknown>): void {
-  const done = (): void => views.observer.waited(outcome, wokeAt === null ? null : Number(process.hrtime.bigint() - wokeAt) / 1e9)
+function report (views: ResultViews, outcome: WaitOutcome, wokeAt: bigint | null, span: SpanHandle, answered?: Promise<unknown>): void {
+  const done = (): void => {
+    const latency = wokeAt === null ? null : Number(process.hrtime.bigint() - wokeAt) / 1e9
+    views.observer.waited(outcome, latency)
+    span.setAttributes(waitAttributes(outcome, latency))
+    span.end()
+  }
   if (answered === undefined) done()
   else answered.then(done, done)
 }
@@ -22,6 +29,20 @@ function report (views: ResultViews, outcome: WaitOutcome, wokeAt: bigint | null
  */
 async function waitOne<T extends { ready: boolean, state: string }> (store: ResultStore, views: ResultViews, waiter: Waiter, taskId: string, timeoutMs: number,
   read: () => Promise<T | null>, decode: (payload: Buffer) => T, signal?: AbortSignal, answered?: Promise<unknown>): Promise<{ value: T | null | undefined, outcome: WaitOutcome }> {
+  // The wait's span (its SUBSCRIBE and GETs are children) ends with the report: how it ended, the wake latency.
+  return await inSpan('result_gateway.wait', { [ATTR_TASK_ID]: taskId, [ATTR_WAIT_TIMEOUT_MS]: timeoutMs }, async span => {
+    try {
+      return await waitTraced(store, views, waiter, taskId, timeoutMs, read, decode, span, signal, answered)
+    } catch (err) {
+      span.fail(err)
+      span.end()
+      throw err
+    }
+  })
+}
+
+async function waitTraced<T extends { ready: boolean, state: string }> (store: ResultStore, views: ResultViews, waiter: Waiter, taskId: string, timeoutMs: number,
+  read: () => Promise<T | null>, decode: (payload: Buffer) => T, span: SpanHandle, signal?: AbortSignal, answered?: Promise<unknown>): Promise<{ value: T | null | undefined, outcome: WaitOutcome }> {
   const { value, outcome, wokeAt } = await waiter.wait<T | null>({
     channel: store.channel(taskId),
     read,
@@ -32,7 +53,7 @@ async function waitOne<T extends { ready: boolean, state: string }> (store: Resu
     timeoutMs,
     ...(signal === undefined ? {} : { signal })
   })
-  report(views, outcome, wokeAt, answered)
+  report(views, outcome, wokeAt, span, answered)
   return { value, outcome }
 }
 

@@ -18,7 +18,7 @@ t.test('the image follows the house rules', async t => {
   t.match(dockerfile, /^USER \d+:\d+$/m, 'numeric non-root user')
   t.match(dockerfile, /^HEALTHCHECK .*\n?.*\/healthz/m)
   t.match(dockerfile, /^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m, 'tini forwards signals')
-  t.match(dockerfile, /^CMD \["node", "dist\/server\.js"\]$/m, 'no shell in CMD')
+  t.match(dockerfile, /^CMD \["node", "--import", "\.\/dist\/tracing\/register\.js", "dist\/server\.js"\]$/m, 'no shell in CMD; the tracing preload as npm start gives it')
   t.match(dockerfile, /RG_HTTP_HOST=0\.0\.0\.0/)
   const ignore = readFileSync(new URL('../../.dockerignore', import.meta.url), 'utf8').split('\n')
   for (const p of ['node_modules', 'dist', '.git', 'test']) t.ok(ignore.includes(p), `.dockerignore has ${p}`)

@@ -3,6 +3,8 @@ import { spawnTied, stopProcess } from '../../src/redis/spawn.js'
 import { until } from './until.js'
 
 const SERVER = new URL('../../src/server.ts', import.meta.url).pathname
+/** The tracing preload, given as `npm start` and the image give dist/tracing/register.js (a no-op without OTEL_*). */
+const TRACING = new URL('../../src/tracing/register.ts', import.meta.url).href
 
 /**
  * How long a spawned gateway may take to listen: tsx compiles the server at start, over 30 s when a 2-core
@@ -17,9 +19,12 @@ export const SERVER_START_MS = 90_000
  */
 export const SERVER_TEST_ENV: Record<string, string> = { RG_LOAD_MAX_EVENT_LOOP_DELAY_MS: '0', RG_SHUTDOWN_DRAIN_SECONDS: '0' }
 
-/** Runs src/server.ts as a real child process with only the given env (plus PATH) and arguments. */
-export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>, args: string[] = []) {
-  const child = spawnTied(process.execPath, ['--import', 'tsx', SERVER, ...args], {
+/**
+ * Runs src/server.ts as a real child process with only the given env (plus PATH) and arguments; `nodeArgs`
+ * go to node before the entry (e.g. one more --import).
+ */
+export function runServer (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string>, args: string[] = [], nodeArgs: string[] = []) {
+  const child = spawnTied(process.execPath, ['--import', 'tsx', ...nodeArgs, '--import', TRACING, SERVER, ...args], {
     env: { PATH: process.env.PATH ?? '', ...SERVER_TEST_ENV, ...env }
   })
   let output = ''
