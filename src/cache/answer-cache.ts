@@ -16,6 +16,13 @@
 
 /** What one answer costs besides its bytes (Map slot, object headers, strings of the tags): measured ~ 0.4 KB. */
 export const ENTRY_OVERHEAD_BYTES = 400
+/**
+ * Admission: a key is cached on its second read within a window of this many recently missed keys (a
+ * doorkeeper, as in TinyLFU). Polls are repeated reads and get in at once; reads spread over far more keys than
+ * the cache holds (100,000 at random) would otherwise fill and evict an entry on every miss, and that churn of
+ * retained buffers cost more CPU than the few hits it bought (bench/scenarios/cache.ts).
+ */
+export const DOORKEEPER_KEYS = 16_384
 /** Deadlines come from TTL in whole seconds, which Redis rounds to the nearest: half a second of margin. */
 export const TTL_ROUNDING_MS = 500
 
@@ -61,6 +68,8 @@ export class AnswerCache {
   readonly maxBytes: number
   readonly #entries = new Map<string, Entry>()
   readonly #tokens = new Map<string, Token>()
+  /** Keys missed once recently (see DOORKEEPER_KEYS); emptied when full. */
+  readonly #seen = new Set<string>()
   readonly #counters: CacheCounters
   #bytes = 0
   #epoch = 0
@@ -96,9 +105,17 @@ export class AnswerCache {
     return e
   }
 
-  /** Before a read of `key` is sent: null when the cache is off (the read then fills nothing). */
+  /**
+   * Before a read of `key` is sent: null when the cache is off, or when the key is not admitted yet (its first
+   * miss in the doorkeeper's window): the read then fills nothing.
+   */
   begin (key: string): Ticket | null {
     if (!this.#live) return null
+    if (!this.#seen.has(key)) {
+      if (this.#seen.size >= DOORKEEPER_KEYS) this.#seen.clear()
+      this.#seen.add(key)
+      return null
+    }
     let token = this.#tokens.get(key)
     if (token === undefined) {
       token = { readers: 0 }
@@ -168,6 +185,7 @@ export class AnswerCache {
   flush (): void {
     this.#entries.clear()
     this.#tokens.clear()
+    this.#seen.clear()
     this.#bytes = 0
     this.#epoch++
     this.#counters.flushed()

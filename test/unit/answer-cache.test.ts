@@ -4,9 +4,12 @@ import { invalidatedKeys, trackedPrefixes } from '../../src/cache/tracking.js'
 
 const doc = (n: number) => Buffer.from(`{"status":"SUCCESS","result":${n}}`)
 
+/** A live cache whose begin() admits every key at once (each key is first seen by a read that fills nothing). */
 function liveCache (maxBytes = 1 << 20): AnswerCache {
   const c = new AnswerCache(maxBytes)
   c.goLive()
+  const begin = c.begin.bind(c)
+  c.begin = (key: string) => begin(key) ?? begin(key)
   return c
 }
 
@@ -84,6 +87,17 @@ t.test('the stored bytes are copied, never a view of a bigger buffer', async t =
   const chunk = Buffer.concat([doc(1), Buffer.alloc(60_000)])
   const e = c.fillFound(c.begin('k'), chunk.subarray(0, doc(1).length), -1, Date.now())
   t.equal(e?.raw.buffer.byteLength, doc(1).length)
+})
+
+t.test('admission: a key fills on its second read, not its first', async t => {
+  const c = new AnswerCache(1 << 20)
+  c.goLive()
+  t.equal(c.begin('k'), null, 'first miss: not admitted')
+  const second = c.begin('k')
+  t.ok(second, 'second miss: admitted')
+  t.ok(c.fillFound(second, doc(1), -1, Date.now()))
+  c.flush()
+  t.equal(c.begin('k'), null, 'a flush forgets what was seen')
 })
 
 t.test('tracking helpers', async t => {
