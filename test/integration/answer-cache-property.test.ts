@@ -127,7 +127,8 @@ t.test('no stale answer after an invalidation was delivered: random writers, con
         const id = lane === ids.length ? workerId : ids[lane] ?? ''
         const start = performance.now()
         const res = await app.inject(`/v1/results/${id}${i % 3 === 2 ? '/raw' : ''}`)
-        if (lane < ids.length) reads.push({ lane, start, sig: sigOfAnswer(res) })
+        // A 503 (Redis slower than the command timeout on a loaded machine) is no answer at all, stale or not.
+        if (lane < ids.length && res.statusCode !== 503) reads.push({ lane, start, sig: sigOfAnswer(res) })
         await new Promise(resolve => setImmediate(resolve))
       }
     })
