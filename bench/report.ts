@@ -1,6 +1,8 @@
 /** The Markdown summary of one `npm run bench` run (the JSON file beside it holds every figure). */
 import type { Figures } from './lib.js'
+import type { CacheReport } from './scenarios/cache.js'
 import type { SoakReport } from './scenarios/soak.js'
+import { cacheMarkdown } from './report-cache.js'
 import type { wakeLatency } from './scenarios/wake.js'
 
 export interface Row { scenario: string, figures: Figures, rounds?: number[], cpuRounds?: Array<number | null> }
@@ -22,6 +24,8 @@ export interface Report {
   /** The same wake client against bench/control.ts's bare long-poll. */
   wakeControl: Awaited<ReturnType<typeof wakeLatency>> | null
   soak: SoakReport | null
+  /** #28's scenarios (hot key, 100,000 keys, 404 poll, store; answer cache on and off) and their targets. */
+  cache: CacheReport | null
 }
 
 const x = (v: number) => `${v.toFixed(2)}×`
@@ -99,6 +103,7 @@ export function markdown (r: Report): string {
     '',
     ...wake(r),
     ...soak(r.soak),
+    ...(r.cache === null ? [] : cacheMarkdown(r.cache, r.rounds, r.roundSeconds)),
     ''
   ].join('\n')
 }

@@ -5,7 +5,8 @@
  * BENCH_WAITERS (10000), BENCH_ROUNDS (5), BENCH_SOAK_REQUESTS (2000000; 0 = no soak), BENCH_SOAK_SEGMENTS (10),
  * BENCH_SCOPE (all; headline = the paired rounds only, for quick A/B work: not a full run; compress = only
  * bench/scenarios/compress.ts; webhooks = only bench/scenarios/webhooks.ts; tracing = only bench/scenarios/tracing.ts,
- * which a full run also ends with).
+ * which a full run also ends with; cache = #28's scenarios only: hot key, 100,000 keys, 404 poll, store, answer
+ * cache on and off, see scenarios/cache.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -13,6 +14,8 @@ import { Redis } from 'ioredis'
 import { startRedisServer } from '../src/redis/spawn.js'
 import { cannon, celeryDoc, redisBenchmark, rssMb, runWakeClient, startControl, startGateway, startWebdis, type Figures } from './lib.js'
 import { markdown } from './report.js'
+import { cacheMarkdown } from './report-cache.js'
+import { cacheBench, type CacheReport } from './scenarios/cache.js'
 import { soak } from './scenarios/soak.js'
 import { tracingCost } from './scenarios/tracing.js'
 import type { wakeLatency } from './scenarios/wake.js'
@@ -26,6 +29,7 @@ const WARM_UP_SECONDS = 5
 const SOAK_REQUESTS = Number(process.env.BENCH_SOAK_REQUESTS ?? 2_000_000)
 const SOAK_SEGMENTS = Number(process.env.BENCH_SOAK_SEGMENTS ?? 10)
 const HEADLINE_ONLY = process.env.BENCH_SCOPE === 'headline'
+const CACHE_ONLY = process.env.BENCH_SCOPE === 'cache'
 
 type CannonTarget = Omit<Parameters<typeof cannon>[0], 'connections' | 'duration'>
 type Row = import('./report.js').Row
@@ -74,6 +78,20 @@ async function compareBatch (base: string, ids: string[]): Promise<{ batchMs: nu
   return { batchMs: Number((batchMs / 10).toFixed(1)), singlesMs: Number((singlesMs / 10).toFixed(1)) }
 }
 
+/** BENCH_SCOPE=cache: webdis, the control and #28's scenarios only; writes bench/results/<timestamp>-cache.{json,md}. */
+async function cacheOnly (redisUrl: string, redisPort: number, gwEnv: Record<string, string>): Promise<void> {
+  const webdis = track(await startWebdis(redisPort))
+  const control = track(await startControl(redisPort))
+  const cache: CacheReport = await cacheBench({ redisPort, connections, roundSeconds, rounds: ROUNDS, webdis, control, startGateway: env => startGateway(redisUrl, { ...gwEnv, ...env }) })
+  const stamp = new Date().toISOString()
+  const md = [`Run ${stamp} — BENCH_SCOPE=cache; ${cpus().length} × ${String(cpus()[0]?.model)}, Node ${process.version}; everything on this one machine.`, ...cacheMarkdown(cache, ROUNDS, roundSeconds), ''].join('\n')
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+  const name = stamp.replace(/[:.]/g, '-')
+  writeFileSync(new URL(`./results/${name}-cache.json`, import.meta.url), JSON.stringify(cache, null, 2))
+  writeFileSync(new URL(`./results/${name}-cache.md`, import.meta.url), md)
+  process.stdout.write(md)
+}
+
 /** Everything started is stopped at the end, also when a later start fails (no orphans on a failed run). */
 const stops: Array<() => Promise<void>> = []
 const track = <T extends { stop: () => Promise<void> }>(p: T): T => { stops.unshift(p.stop); return p }
@@ -97,6 +115,10 @@ async function main (): Promise<void> {
   // Waiters wait up to 15 min: establishing 10,000 on a loaded machine took longer than 2 min.
   const gwEnv = { RG_WAIT_MAX_SECONDS: '900', RG_HTTP_REQUEST_TIMEOUT_SECONDS: '0' }
   stops.push(() => redis.stop())
+  if (CACHE_ONLY) {
+    client.disconnect()
+    return await cacheOnly(redis.url, redis.port, gwEnv)
+  }
   const gw = track(await startGateway(redis.url, gwEnv))
   const gwStarted = Date.now()
   const webdis = track(await startWebdis(redis.port))
@@ -175,6 +197,8 @@ async function main (): Promise<void> {
       workers2VsWorkers1: pairedRatio('gateway, RG_WORKERS=2: fetch view 4KB', VIEW),
       workers2VsWebdis: pairedRatio('gateway, RG_WORKERS=2: fetch view 4KB', WEBDIS)
     }
+    // #28's scenarios, while the control and webdis are still up (their gateways are their own).
+    const cache = await cacheBench({ redisPort: redis.port, connections, roundSeconds, rounds: ROUNDS, webdis, control, startGateway: env => startGateway(redis.url, { ...gwEnv, ...env }) })
     await control.stop()
     await gw2.stop()
     const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }
@@ -187,7 +211,7 @@ async function main (): Promise<void> {
       process.stdout.write(md)
     }
     if (HEADLINE_ONLY) {
-      write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles: null, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake: null, wakeControl: null, soak: null, idleSettleMs: IDLE_SETTLE_MS })
+      write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles: null, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake: null, wakeControl: null, soak: null, idleSettleMs: IDLE_SETTLE_MS, cache })
       return
     }
     await run('gateway: fetch view 200B', { url: `${gw.url}/v1/results/bench-200B`, pid })
@@ -214,7 +238,7 @@ async function main (): Promise<void> {
     const soakReport = SOAK_REQUESTS > 0
       ? await soak({ start: () => startGateway(redis.url, gwEnv), total: SOAK_REQUESTS, segments: SOAK_SEGMENTS, connections, result, rounds: ROUNDS })
       : null
-    write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake, wakeControl, soak: soakReport, idleSettleMs: IDLE_SETTLE_MS })
+    write({ ratios, rounds: ROUNDS, roundSeconds, batchVsSingles, date: new Date().toISOString(), machine, duration, connections, startRssMb: startRss, idleRssMb: idleRss, rows, wake, wakeControl, soak: soakReport, idleSettleMs: IDLE_SETTLE_MS, cache })
     await tracingCost(redis.url, redis.port)
   } finally {
     client.disconnect()

@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole gateway as a Fastify instance, plugins registered in a fixed, explicit order:
- * error model → lifecycle → security headers → CORS → validation → load shedding → auth → compression → OpenAPI → Redis → rate limit → metrics → domain → webhooks → probes → routes.
+ * error model → lifecycle → security headers → CORS → validation → load shedding → auth → compression → OpenAPI → Redis → rate limit → metrics → domain → answer cache → webhooks → probes
  * No process.env, no listen, no exit here.
  */
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify'
@@ -10,6 +10,7 @@ import { PickleRefused } from './errors.js'
 import { lazyChildLogger } from './logging/lazy-logger.js'
 import { serializeError } from './logging/serialize-error.js'
 import { redactTicket } from './auth/ticket-grant.js'
+import answerCache from './plugins/answer-cache.js'
 import auth from './plugins/auth.js'
 import celery from './plugins/celery.js'
 import compress from './plugins/compress.js'
@@ -122,6 +123,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(metrics, { config })
   await app.register(redisMetrics)
   await app.register(celery, { config })
+  await app.register(answerCache, { config })
   await app.register(webhooks, { config })
   await app.register(health)
   await app.register(stats)

@@ -49,6 +49,7 @@ export const ConfigSchema = Type.Object({
   RG_RESULT_TTL_SECONDS: Type.Integer({ minimum: 0, default: 86400, description: 'Celery\'s result_expires: TTL of stored results; 0 = never expire' }),
   RG_RESULT_MAX_BYTES: Type.Optional(Type.Integer({ minimum: 1024, description: 'Largest size a compressed stored value (gzip/zlib, written by other tools) may inflate to; larger ones answer 422 undecodable-result. Default: RG_HTTP_BODY_LIMIT_BYTES' })),
   RG_RESULT_SERIALIZER: Type.Union([Type.Literal('json'), Type.Literal('msgpack')], { default: 'json', description: 'Celery\'s result_serializer used for writes (reads detect json and msgpack)' }),
+  RG_CACHE_MAX_BYTES: Type.Integer({ minimum: 0, default: 67108864, description: 'Answer cache (Redis server-assisted client-side caching, docs/cache.md): most bytes of finished answers kept per process, least recently used out first; 0 = off. Off in Cluster mode' }),
   RG_WAIT_DEFAULT_SECONDS: Type.Number({ minimum: 0, default: 30, description: 'Wait timeout when the client gives none' }),
   RG_WAIT_MAX_SECONDS: Type.Number({ minimum: 0, default: 60, description: 'Longest wait a client may ask for' }),
   RG_WAIT_MAX_WAITERS: Type.Integer({ minimum: 1, default: 10000, description: 'Most concurrent waiters per process; past it, new waits get 503 too-many-waiters' }),
@@ -175,6 +176,7 @@ function toConfig (e: ConfigEnv, tokens: Token[], location: RedisLocation) {
       maxWaiters: e.RG_WAIT_MAX_WAITERS
     },
     batch: { maxIds: e.RG_BATCH_MAX_IDS },
+    cache: { maxBytes: e.RG_CACHE_MAX_BYTES },
     load: {
       maxEventLoopDelayMs: e.RG_LOAD_MAX_EVENT_LOOP_DELAY_MS,
       maxHeapUsedBytes: e.RG_LOAD_MAX_HEAP_USED_BYTES,

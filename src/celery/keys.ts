@@ -31,6 +31,11 @@ export function taskKey (prefix: string, taskId: string): string {
   return `${prefix}${TASK_KEYPREFIX}${checkedId(taskId)}`
 }
 
+/** What every task result key under `prefix` starts with (the answer cache tracks these prefixes). */
+export function taskKeyHead (prefix: string): string {
+  return `${prefix}${TASK_KEYPREFIX}`
+}
+
 export function groupKey (prefix: string, groupId: string): string {
   return `${prefix}${GROUP_KEYPREFIX}${checkedId(groupId)}`
 }
@@ -62,7 +67,7 @@ export function rateLimitKeyPattern (prefix: string): string {
 
 /** The task id of a key built by taskKey, or null for any other key. */
 export function taskIdOfKey (prefix: string, key: string): string | null {
-  const head = `${prefix}${TASK_KEYPREFIX}`
+  const head = taskKeyHead(prefix)
   return key.startsWith(head) && ID.test(key.slice(head.length)) ? key.slice(head.length) : null
 }
 

@@ -10,6 +10,8 @@ import { READY_STATES, toView } from './meta.js'
 import { noopObserver, type ResultObserver } from './observer.js'
 import type { ResultView } from '../schemas/result.js'
 
+const BACKSLASH = 0x5c
+
 /** A view already serialized, with the two members a waiter decides on. */
 export interface ViewText { state: string, ready: boolean, body: string }
 
@@ -61,10 +63,13 @@ export class ResultViews {
   }
 
   /**
-   * The serializer of stored bytes, untouched, once they are known to be a Celery document a client can
-   * parse: JSON must be valid (grammar and UTF-8) with a string "status"; anything else throws DecodeError.
+   * The serializer of stored bytes, untouched, and their state, once they are known to be a Celery document a
+   * client can parse: JSON must be valid (grammar and UTF-8) with a string "status"; anything else throws
+   * DecodeError. One pass (#28): the validating scan that proves the bytes also locates "status", whose string
+   * is the state; only what the scanner leaves to the full decoder (msgpack, \\u-escaped oddities, a status
+   * that is not a plain string) is decoded whole, and its state used.
    */
-  verify (stored: Buffer, taskId: string): Serializer {
+  verify (stored: Buffer, taskId: string): { format: Serializer, state: string } {
     const format = detectFormat(stored)
     if (format !== 'json' && format !== 'msgpack') {
       // Pickle and yaml are named, never parsed; anything else (compressed values included: they are served
@@ -74,10 +79,12 @@ export class ResultViews {
       this.observer.decodeError(format)
       throw err
     }
-    // One validating pass for JSON; the scanner leaves a few valid oddities (\u escapes of letters, "__proto__"
-    // keys) to the full decoder, which also judges msgpack.
     const status = format === 'json' ? jsonMembers(stored)?.get('status') : undefined
-    if (status === undefined || stored[status[0]] !== 0x22) this.decode(stored, taskId)
-    return format
+    if (status === undefined || stored[status[0]] !== 0x22) return { format, state: this.decode(stored, taskId).state }
+    // The scan proved it a valid JSON string; one without escapes is its own bytes between the quotes.
+    const inner = stored.subarray(status[0] + 1, status[1] - 1)
+    const state = inner.includes(BACKSLASH) ? JSON.parse(stored.toString('utf8', status[0], status[1])) as string : inner.toString('utf8')
+    this.observer.fetched(state)
+    return { format, state }
   }
 }

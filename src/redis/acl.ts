@@ -11,7 +11,7 @@ export function aclRule (prefix: string, password: string): string[] {
   return [
     'on', `>${password}`,
     `~${taskKeyPattern(prefix)}`, `~${groupKeyPattern(prefix)}`, `~${rateLimitKeyPattern(prefix)}`,
-    'resetchannels', `&${taskKeyPattern(prefix)}`,
+    'resetchannels', `&${taskKeyPattern(prefix)}`, '&__redis__:invalidate',
     '-@all', ...ACL_COMMANDS.map(c => `+${c}`)
   ]
 }

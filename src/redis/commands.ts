@@ -19,7 +19,8 @@ export const REDIS_COMMANDS: readonly RedisCommand[] = [
   // Celery publishes on the key name. (In the documented ACL's order: docs/security.md shows the rule.)
   ...['get', 'set', 'del', 'mget', 'expire', 'persist', 'ttl', 'zcard', 'llen', 'publish', 'subscribe', 'unsubscribe',
     'evalsha', 'eval', 'multi', 'exec', 'ping', 'info'].map(n => granted(n)),
-  granted('client', 'client|setname'),
+  // CLIENT ID and CLIENT TRACKING: the answer cache's tracking, redirected to its own connection (docs/cache.md).
+  granted('client', 'client|setname', 'client|id', 'client|tracking'),
   // Rate limits (@fastify/rate-limit's Lua script).
   granted('pexpire'), granted('incr'), granted('pttl'),
   // Durable stores (WAIT); Sentinel: ioredis checks the master's ROLE; Cluster: slot map and readiness.

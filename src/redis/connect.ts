@@ -13,9 +13,10 @@ import type { Endpoint } from './topology.js'
 export type RedisClient = Redis | Cluster
 /**
  * data: the shared, auto-pipelined connection; durable: one of the pool's connections for SET+WAIT;
- * rate-limit: @fastify/rate-limit's own connection, whose counts fail open after RATE_LIMIT_BUDGET_MS.
+ * rate-limit: @fastify/rate-limit's own connection, whose counts fail open after RATE_LIMIT_BUDGET_MS;
+ * tracking: the answer cache's invalidation subscriber (CLIENT TRACKING redirects there).
  */
-export type RedisRole = 'data' | 'subscriber' | 'durable' | 'rate-limit'
+export type RedisRole = 'data' | 'subscriber' | 'durable' | 'rate-limit' | 'tracking'
 
 /**
  * How long a rate-limit count may take before the request goes on uncounted (fail open, as the plugin's

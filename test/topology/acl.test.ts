@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { aclRule } from '../../src/redis/acl.js'
 import { buildTestApp } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
+import { until } from '../helpers/until.js'
 
 const json = { 'content-type': 'application/json' }
 
@@ -32,6 +33,9 @@ t.test('the documented least-privilege ACL lets every endpoint work and nothing 
     t.ok(ok(res.statusCode) || res.statusCode === 409, `${req.method} ${req.url} → ${res.statusCode} ${res.statusCode >= 400 ? res.body : ''}`)
   }
   t.match((await waiting).json(), { timedOut: false, state: 'SUCCESS' }, 'pub/sub on the prefixed channel is allowed')
+  // The answer cache: CLIENT ID, CLIENT TRACKING … BCAST PREFIX app1_celery-task-meta- and SUBSCRIBE __redis__:invalidate.
+  await until(() => app.answers.live, 'the answer cache live under the ACL')
+  t.ok(app.answers.live, 'the answer cache\'s tracking is granted')
   const asGateway = new Redis({ port: server.port, host: '127.0.0.1', username: 'gateway', password: 'gw-secret-pw' })
   t.teardown(() => asGateway.quit())
   t.equal(await asGateway.wait(0, 10), 0, 'WAIT (durable stores) is granted')

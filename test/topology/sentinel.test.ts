@@ -44,6 +44,10 @@ t.test('Sentinel: 1 master, 2 replicas, 3 sentinels; the gateway follows a failo
   await eventually(async () => Number((await master.pubsub('NUMSUB', channel) as [string, number])[1]), n => n === 1, 'the waiter is subscribed')
   await eventually(async () => app.waiter.stats.waiters, n => n === 1, 'the waiter is waiting')
 
+  // The answer cache holds s-1 (read twice: admitted) before the failover.
+  for (let i = 0; i < 2; i++) t.match((await app.inject('/v1/results/s-1')).json(), { result: 1 })
+  t.ok(app.answers.size > 0, 'the answer cache holds s-1')
+
   const oldMaster = set.master.port
   const acknowledged: string[] = []
   const failures: Array<{ status: number, code: string, ms: number, retryAfter: boolean }> = []
@@ -79,6 +83,18 @@ t.test('Sentinel: 1 master, 2 replicas, 3 sentinels; the gateway follows a failo
     `recovered ${((recoveredAt - killedAt) / 1000).toFixed(1)} s after the kill; ${acknowledged.length} durable writes acknowledged`)
 
   t.equal((await app.inject('/readyz')).statusCode, 200, 'ready again')
+  // The answer cache was flushed and its tracking re-established on the new master: a write there by another
+  // client is seen by the gateway's reads (the cached answer from the old master is gone).
+  await eventually(async () => app.answers.live, live => live, 'the answer cache live on the new master')
+  const onNew = new Redis({ port: newMaster, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null })
+  onNew.on('error', () => {})
+  t.teardown(() => onNew.disconnect())
+  const s1 = `${app.settings.redis.keyPrefix}celery-task-meta-s-1`
+  await app.inject('/v1/results/s-1')
+  await app.inject('/v1/results/s-1')
+  await onNew.set(s1, JSON.stringify({ status: 'SUCCESS', result: 2, traceback: null, children: [], date_done: null, task_id: 's-1' }))
+  const after = await eventually(async () => (await app.inject('/v1/results/s-1')).json() as { result?: unknown }, v => v.result === 2, 'the write on the new master through the cache')
+  t.match(after, { result: 2 }, 'no answer from before the failover is served')
   const missing: string[] = []
   for (const id of acknowledged) if ((await app.inject(`/v1/results/${id}`)).statusCode !== 200) missing.push(id)
   t.same(missing, [], `all ${acknowledged.length} writes acknowledged in durable mode are readable after the failover`)

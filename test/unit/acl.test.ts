@@ -19,7 +19,7 @@ t.test('the rule: the prefix\'s keys and channel, the command list, nothing else
     t.ok(keys.some(p => matches(p, key)), `${key} is granted`)
   }
   for (const key of [taskKey('app2_', 't-1'), 'app1_other', taskKey('', 't-1')]) t.notOk(keys.some(p => matches(p, key)), `${key} is not`)
-  t.same(channels, ['app1_celery-task-meta-*'], 'Celery publishes on the task key')
+  t.same(channels, ['app1_celery-task-meta-*', '__redis__:invalidate'], 'Celery publishes on the task key; Redis sends the answer cache\'s invalidations on __redis__:invalidate')
   t.ok(rule.indexOf('resetchannels') < rule.indexOf('&app1_celery-task-meta-*') && rule.includes('-@all'))
   t.same(rule.filter(r => r.startsWith('+')).map(r => r.slice(1)), [...ACL_COMMANDS])
 })

@@ -67,12 +67,18 @@ t.test('decode errors carry the task id and are counted by format', async t => {
   t.same(events, ['decodeError pickle', 'decodeError json'])
 })
 
-t.test('verify() passes valid JSON and msgpack documents through and refuses the rest', async t => {
+t.test('verify() passes valid JSON and msgpack documents through with their state and refuses the rest', async t => {
   const { views, events } = recorded()
   const doc = { status: 'SUCCESS', result: 1, traceback: null, children: [], date_done: null, task_id: 'v' }
-  t.equal(views.verify(Buffer.from(JSON.stringify(doc)), 'v'), 'json')
-  t.equal(views.verify(Buffer.from(encode(doc)), 'v'), 'msgpack')
-  t.same(events, ['fetched SUCCESS'], 'the msgpack document was judged by the full decoder')
+  t.same(views.verify(Buffer.from(JSON.stringify(doc)), 'v'), { format: 'json', state: 'SUCCESS' })
+  t.same(views.verify(Buffer.from(encode(doc)), 'v'), { format: 'msgpack', state: 'SUCCESS' })
+  t.same(events, ['fetched SUCCESS', 'fetched SUCCESS'], 'the state from the scan (JSON) or the full decoder (msgpack), reported once each')
+  // One pass (#28): a FAILURE's state comes from the validating scan, not from decoding the exception.
+  const failure = { ...doc, status: 'FAILURE', result: { exc_type: 'ValueError', exc_message: ['bad'], exc_module: 'builtins' } }
+  events.length = 0
+  t.same(views.verify(Buffer.from(JSON.stringify(failure)), 'v'), { format: 'json', state: 'FAILURE' })
+  t.same(views.verify(Buffer.from('{"status": "PRO\\"GRESS", "result": null}'), 'v'), { format: 'json', state: 'PRO"GRESS' }, 'an escaped status is unescaped')
+  t.same(events, ['fetched FAILURE', 'fetched PRO"GRESS'])
   for (const [what, bytes, format] of [
     ['pickle', Buffer.from([0x80, 0x04, 0x95]), 'pickle'],
     ['yaml', Buffer.from('status: SUCCESS\n'), 'yaml'],

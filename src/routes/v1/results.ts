@@ -6,9 +6,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { waitForView } from '../../celery/wait-result.js'
 import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound } from '../../errors.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { cachedAnswer, readAnswer, type Answer } from '../../cache/answers.js'
+import type { ResultStore } from '../../celery/result-store.js'
 import { admitWait, answerWritten, clientGone, decoded, decodedSync } from './shared.js'
-import { cacheControl, etagOf, notModified } from './conditional.js'
-import { EXCEPTION_STATES, READY_STATES } from '../../celery/meta.js'
+import { cacheControl, notModified } from './conditional.js'
+import { EXCEPTION_STATES } from '../../celery/meta.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
 import { BODY_STATUSES, problems, TICKET_SECURITY, V1_STATUSES } from '../../schemas/problem.js'
 import {
@@ -25,8 +28,6 @@ function checkStoreBody (body: StoreRequest): void {
   }
 }
 
-const RAW_TYPES = { json: 'application/json', msgpack: 'application/msgpack' } as const
-
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   // Every read of a stored result can meet a value it cannot decode (422).
   const readErrors = problems(400, 404, 422, ...V1_STATUSES)
@@ -36,6 +37,26 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const conditional = {
     notModified: { 304: { description: 'Not modified: the ETag sent in If-None-Match is current (no body)', type: 'null' } }
   }
+  /** Sends an answer (or throws not found); the handlers below return undefined once it is sent. */
+  const send = (req: FastifyRequest, reply: FastifyReply, taskId: string, a: Answer | null): undefined => {
+    if (a === null) throw new ResultNotFound(taskId)
+    if (!notModified(req, reply, a.etag, cacheControl(a.ready, a.ttlSeconds))) reply.type(a.contentType).send(a.body)
+    return undefined
+  }
+  /**
+   * Fetch view or raw: from the answer cache when it holds the key (no Redis, no scan, no promise: a sync
+   * handler that has sent its answer returns undefined), else GET + TTL. Codec errors become problems.
+   */
+  const fetchAnswer = (req: FastifyRequest, reply: FastifyReply, taskId: string, kind: 'view' | 'raw'): Promise<undefined> | undefined => {
+    const results = app.storeFor(req)
+    const f = { cache: app.answers, store: results, views: app.views }
+    const hit = decodedSync(taskId, () => cachedAnswer(f, taskId, kind))
+    if (hit !== undefined) return send(req, reply, taskId, hit)
+    return decoded(taskId, () => readAnswer(f, taskId, kind)).then(a => send(req, reply, taskId, a))
+  }
+  /** This process's own write is over: the next read here must not answer from before it (read your writes). */
+  const written = <T>(results: ResultStore, taskId: string, write: Promise<T>): Promise<T> =>
+    write.finally(() => app.answers.invalidate(results.channel(taskId)))
 
   app.get('/results/:taskId', {
     config: { scope: 'read', ticket: 'taskId' },
@@ -51,16 +72,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       params: TaskIdParamsSchema,
       response: { 200: ref(ResultViewSchema), ...conditional.notModified, ...readErrors }
     }
-  }, async (req, reply) => {
-    const results = app.storeFor(req)
-    const { taskId } = req.params
-    const found = await decoded(taskId, () => results.readDocumentWithTtl(taskId))
-    if (found === null) throw new ResultNotFound(taskId)
-    const { body, state } = decodedSync(taskId, () => app.views.text(found.document, taskId))
-    if (notModified(req, reply, etagOf(found.document, 'view'), cacheControl(READY_STATES.has(state), found.ttlSeconds))) return reply
-    // Already serialized (the result's JSON text is sliced out, not re-encoded): sent as is.
-    return reply.type('application/json; charset=utf-8').send(body)
-  })
+  }, (req, reply) => fetchAnswer(req, reply, req.params.taskId, 'view'))
 
   app.get('/results/:taskId/raw', {
     config: { scope: 'read', ticket: 'taskId' },
@@ -85,18 +97,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         ...readErrors
       }
     }
-  }, async (req, reply) => {
-    const results = app.storeFor(req)
-    const { taskId } = req.params
-    const found = await decoded(taskId, () => results.readStoredWithTtl(taskId))
-    if (found === null) throw new ResultNotFound(taskId)
-    const { stored } = found
-    // The document is passed through byte for byte, but only once it is proved to be one a parser accepts.
-    // Readiness decides the caching headers; the view's state costs one scan here (the hot path is the view).
-    const { format, state } = decodedSync(taskId, () => ({ format: app.views.verify(stored, taskId), state: app.views.text(stored, taskId).state }))
-    if (notModified(req, reply, etagOf(stored, 'raw'), cacheControl(READY_STATES.has(state), found.ttlSeconds))) return reply
-    return reply.type(RAW_TYPES[format]).send(stored)
-  })
+  }, (req, reply) => fetchAnswer(req, reply, req.params.taskId, 'raw'))
 
   app.get('/results/:taskId/wait', {
     config: { scope: 'read', ticket: 'taskId' },
@@ -142,7 +143,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     checkStoreBody(req.body)
     const { durable: defaults } = app.settings.redis
     const durable = { replicas: req.query.replicas ?? defaults.replicas, timeoutMs: defaults.timeoutMs }
-    const out = await results.store(taskId, req.body, durable)
+    const out = await written(results, taskId, results.store(taskId, req.body, durable))
     // A retried store of the SUCCESS already there (its answer was lost on the way back): say it is kept.
     if (!out.applied && out.alreadyStored === true) return { taskId, state: req.body.state, applied: false, alreadyStored: true, ttlSeconds: out.ttlSeconds, published: 0 }
     if (!out.applied) throw new ResultFinal(taskId)
@@ -166,7 +167,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => {
     const results = app.storeFor(req)
     const { taskId } = req.params
-    const ttl = await results.expire(taskId, req.body.ttlSeconds)
+    const ttl = await written(results, taskId, results.expire(taskId, req.body.ttlSeconds))
     if (ttl === undefined) throw new ResultNotFound(taskId)
     return { taskId, ttlSeconds: ttl }
   })
@@ -183,7 +184,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (req, reply) => {
     const results = app.storeFor(req)
-    await results.forget(req.params.taskId)
+    await written(results, req.params.taskId, results.forget(req.params.taskId))
     return reply.code(204).send(null)
   })
 }

@@ -1,0 +1,106 @@
+/**
+ * The fetch routes' answers (view, raw, not found) through the answer cache: a hit costs no Redis command and
+ * none of the contract's work (scan, view, digest), which was done once, when the entry was filled; a miss
+ * reads GET + TTL as before and fills. Only plain JSON documents are cached: compressed values, msgpack and
+ * anything that fails to decode take the uncached path every time (rare, and correct as before).
+ */
+import { isCompressed, inflateStored, type Serializer } from '../celery/codec.js'
+import { READY_STATES } from '../celery/meta.js'
+import type { ResultStore } from '../celery/result-store.js'
+import type { ResultViews } from '../celery/view.js'
+import { etagOf } from '../routes/v1/conditional.js'
+import { ttlSecondsAt, type AnswerCache, type Found, type Ticket } from './answer-cache.js'
+
+/** One answer, ready to send: body, tag, and what its caching headers are made of. */
+export interface Answer { body: Buffer, etag: string, ready: boolean, ttlSeconds: number, contentType: string }
+
+/** What a fetch needs: the cache, the caller's store (its key prefix) and the bytes → view step. */
+export interface Fetching { cache: AnswerCache, store: ResultStore, views: ResultViews }
+
+const VIEW_TYPE = 'application/json; charset=utf-8'
+const RAW_TYPES: Record<Serializer, string> = { json: 'application/json', msgpack: 'application/msgpack' }
+/** What a derived answer adds to an entry besides its body (tag, state, object). */
+const ANSWER_OVERHEAD_BYTES = 120
+
+function viewOf (e: Found, { cache, views }: Fetching, taskId: string): NonNullable<Found['view']> {
+  let v = e.view
+  if (v === undefined) {
+    const t = views.text(e.raw, taskId)
+    v = { body: Buffer.from(t.body), etag: etagOf(e.raw, 'view'), state: t.state, ready: t.ready }
+    e.view = v
+    cache.grew(e, v.body.length + ANSWER_OVERHEAD_BYTES)
+  }
+  return v
+}
+
+function rawOf (e: Found, { cache, views }: Fetching, taskId: string): NonNullable<Found['rawAnswer']> {
+  let r = e.rawAnswer
+  if (r === undefined) {
+    const { format, state } = views.verify(e.raw, taskId)
+    r = { etag: etagOf(e.raw, 'raw'), ready: READY_STATES.has(state), contentType: RAW_TYPES[format] }
+    e.rawAnswer = r
+    cache.grew(e, ANSWER_OVERHEAD_BYTES)
+  }
+  return r
+}
+
+/**
+ * The cached answer: undefined when nothing is cached for the key, null when the key is known not to exist.
+ * Synchronous: a hit creates no promise. Throws DecodeError when an answer derived from cached bytes fails.
+ */
+export function cachedAnswer (f: Fetching, taskId: string, kind: 'view' | 'raw'): Answer | null | undefined {
+  const e = f.cache.get(f.store.channel(taskId))
+  if (e === undefined) return undefined
+  if (e.missing) return null
+  const ttlSeconds = ttlSecondsAt(e.expiresAt, Date.now())
+  if (kind === 'view') {
+    const v = viewOf(e, f, taskId)
+    return { body: v.body, etag: v.etag, ready: v.ready, ttlSeconds, contentType: VIEW_TYPE }
+  }
+  const r = rawOf(e, f, taskId)
+  return { body: e.raw, etag: r.etag, ready: r.ready, ttlSeconds, contentType: r.contentType }
+}
+
+/** Reads the key (GET + TTL) and answers, filling the cache when the read is still current. */
+export async function readAnswer (f: Fetching, taskId: string, kind: 'view' | 'raw'): Promise<Answer | null> {
+  const { cache, store } = f
+  const ticket = cache.begin(store.channel(taskId))
+  const startedAt = Date.now()
+  try {
+    const found = await store.readStoredWithTtl(taskId)
+    if (found === null) {
+      cache.fillMissing(ticket)
+      return null
+    }
+    return await answerOf(f, ticket, taskId, kind, found.stored, found.ttlSeconds, startedAt)
+  } finally {
+    cache.release(ticket) // a no-op after a fill
+  }
+}
+
+async function answerOf ({ cache, views }: Fetching, ticket: Ticket | null, taskId: string, kind: 'view' | 'raw',
+  stored: Buffer, ttlSeconds: number, startedAt: number): Promise<Answer> {
+  if (kind === 'view' && isCompressed(stored)) {
+    // Served inflated, never cached (the raw route refuses these bytes).
+    const t = views.text(await inflateStored(stored, views.maxInflatedBytes), taskId)
+    return { body: Buffer.from(t.body), etag: etagOf(stored, 'view'), ready: t.ready, ttlSeconds, contentType: VIEW_TYPE }
+  }
+  if (kind === 'view') {
+    const t = views.text(stored, taskId)
+    const view = { body: Buffer.from(t.body), etag: etagOf(stored, 'view'), state: t.state, ready: t.ready }
+    const e = stored[0] === 0x7b ? cache.fillFound(ticket, stored, ttlSeconds, startedAt) : null
+    if (e !== null) {
+      e.view = view
+      cache.grew(e, view.body.length + ANSWER_OVERHEAD_BYTES)
+    }
+    return { body: view.body, etag: view.etag, ready: view.ready, ttlSeconds, contentType: VIEW_TYPE }
+  }
+  const { format, state } = views.verify(stored, taskId)
+  const raw = { etag: etagOf(stored, 'raw'), ready: READY_STATES.has(state), contentType: RAW_TYPES[format] }
+  const e = format === 'json' ? cache.fillFound(ticket, stored, ttlSeconds, startedAt) : null
+  if (e !== null) {
+    e.rawAnswer = raw
+    cache.grew(e, ANSWER_OVERHEAD_BYTES)
+  }
+  return { body: stored, etag: raw.etag, ready: raw.ready, ttlSeconds, contentType: raw.contentType }
+}

@@ -1,0 +1,109 @@
+import t from 'tap'
+import { AnswerCache, ENTRY_OVERHEAD_BYTES, TTL_ROUNDING_MS, ttlSecondsAt } from '../../src/cache/answer-cache.js'
+import { invalidatedKeys, trackedPrefixes } from '../../src/cache/tracking.js'
+
+const doc = (n: number) => Buffer.from(`{"status":"SUCCESS","result":${n}}`)
+
+/** A live cache whose begin() admits every key at once (each key is first seen by a read that fills nothing). */
+function liveCache (maxBytes = 1 << 20): AnswerCache {
+  const c = new AnswerCache(maxBytes)
+  c.goLive()
+  const begin = c.begin.bind(c)
+  c.begin = (key: string) => begin(key) ?? begin(key)
+  return c
+}
+
+t.test('a read fills only if nothing invalidated its key while it was in flight', async t => {
+  const c = liveCache()
+  const now = Date.now()
+  const a = c.begin('k')
+  c.invalidate('k') // a write's invalidation arrives before the read's reply
+  t.equal(c.fillFound(a, doc(1), -1, now), null, 'the read that raced an invalidation is discarded')
+  t.equal(c.get('k'), undefined)
+  const b = c.begin('k')
+  t.ok(c.fillFound(b, doc(2), -1, now), 'a read begun after the invalidation fills')
+  t.same(JSON.parse(String((c.get('k') as { raw: Buffer }).raw)), { status: 'SUCCESS', result: 2 })
+  // Two reads in flight, an invalidation between them: the older one may not fill, the newer one may.
+  const old = c.begin('j')
+  c.invalidate('j')
+  const young = c.begin('j')
+  t.ok(c.fillFound(young, doc(4), -1, now))
+  t.equal(c.fillFound(old, doc(3), -1, now), null)
+  t.match(c.get('j'), { missing: false })
+  t.same(JSON.parse(String((c.get('j') as { raw: Buffer }).raw)), { status: 'SUCCESS', result: 4 })
+})
+
+t.test('a flush voids every read in flight; nothing fills while dark', async t => {
+  const c = liveCache()
+  const a = c.begin('k')
+  c.flush()
+  t.equal(c.fillFound(a, doc(1), -1, Date.now()), null)
+  c.fillMissing(c.begin('m'))
+  t.match(c.get('m'), { missing: true })
+  const inFlight = c.begin('n')
+  c.goDark()
+  t.equal(c.get('m'), undefined, 'flushed')
+  t.equal(c.begin('x'), null, 'no ticket while dark')
+  c.goLive()
+  t.equal(c.fillFound(inFlight, doc(1), -1, Date.now()), null, 'a read from before the outage never fills after it')
+  t.equal(c.size, 0)
+})
+
+t.test('an entry is never served at its key\'s expiry, and max-age comes from the deadline at answer time', async t => {
+  const c = liveCache()
+  const start = 1_000_000
+  const e = c.fillFound(c.begin('k'), doc(1), 10, start)
+  t.ok(e)
+  t.equal(e?.expiresAt, start + 10_000)
+  t.equal(ttlSecondsAt(start + 10_000, start), 10)
+  t.equal(ttlSecondsAt(start + 10_000, start + 4_400), 6)
+  t.equal(ttlSecondsAt(Infinity, start), -1)
+  t.ok(c.get('k', start + 9_000))
+  t.equal(c.get('k', start + 10_000 - TTL_ROUNDING_MS), undefined, 'dropped half a second early (TTL is rounded)')
+  t.equal(c.fillFound(c.begin('z'), doc(1), 0, start), null, 'a key about to expire is not cached')
+})
+
+t.test('bounded by bytes, least recently used out first', async t => {
+  const one = doc(1).length + ENTRY_OVERHEAD_BYTES
+  const c = liveCache(one * 4)
+  for (const k of ['a', 'b', 'c', 'e']) c.fillFound(c.begin(k), doc(1), -1, Date.now())
+  t.equal(c.size, 4)
+  t.ok(c.get('a'), 'a used: b is now the oldest')
+  c.fillFound(c.begin('d'), doc(1), -1, Date.now())
+  t.equal(c.size, 4)
+  t.equal(c.get('b'), undefined, 'b evicted')
+  t.ok(c.get('a'))
+  t.ok(c.bytes <= c.maxBytes)
+  const e = c.get('d')
+  if (e !== undefined && !e.missing) c.grew(e, one)
+  t.ok(c.bytes <= c.maxBytes, 'growth evicts too')
+  t.equal(new AnswerCache(0).live, false)
+  const small = liveCache(100)
+  t.equal(small.fillFound(small.begin('big'), Buffer.alloc(1000, 0x20), -1, Date.now()), null, 'an answer above a quarter of the bound is not kept')
+})
+
+t.test('the stored bytes are copied, never a view of a bigger buffer', async t => {
+  const c = liveCache()
+  const chunk = Buffer.concat([doc(1), Buffer.alloc(60_000)])
+  const e = c.fillFound(c.begin('k'), chunk.subarray(0, doc(1).length), -1, Date.now())
+  t.equal(e?.raw.buffer.byteLength, doc(1).length)
+})
+
+t.test('admission: a key fills on its second read, not its first', async t => {
+  const c = new AnswerCache(1 << 20)
+  c.goLive()
+  t.equal(c.begin('k'), null, 'first miss: not admitted')
+  const second = c.begin('k')
+  t.ok(second, 'second miss: admitted')
+  t.ok(c.fillFound(second, doc(1), -1, Date.now()))
+  c.flush()
+  t.equal(c.begin('k'), null, 'a flush forgets what was seen')
+})
+
+t.test('tracking helpers', async t => {
+  t.same(trackedPrefixes(['celery-task-meta-', 'a_celery-task-meta-', 'celery-task-meta-']), ['celery-task-meta-', 'a_celery-task-meta-'])
+  t.same(trackedPrefixes(['x:celery-task-meta-', 'x:celery-task-meta-y']), ['x:celery-task-meta-'], 'an overlapping prefix is covered by the shorter one')
+  t.equal(invalidatedKeys(null), null, 'null is flush-all')
+  t.same(invalidatedKeys([Buffer.from('a'), Buffer.from('b')]), ['a', 'b'])
+  t.same(invalidatedKeys(Buffer.from('a')), ['a'])
+})
