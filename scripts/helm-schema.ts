@@ -14,7 +14,7 @@ export const VALUES_SCHEMA_PATH = fileURLToPath(new URL('../helm/result-gateway/
  * chart owns (the listen address, and the port, which is httpPort).
  */
 export const NOT_IN_CONFIG = ['RG_REDIS_URL', 'RG_REDIS_PASSWORD', 'RG_AUTH_TOKENS', 'RG_REDIS_SENTINEL_PASSWORD',
-  'RG_REDIS_TLS_KEY_FILE', 'RG_WEBHOOK_SECRET', 'RG_HTTP_HOST', 'RG_HTTP_PORT']
+  'RG_REDIS_TLS_KEY_FILE', 'RG_WEBHOOK_SECRET', 'RG_TICKET_SECRET', 'RG_HTTP_HOST', 'RG_HTTP_PORT']
 
 interface PropSchema { type?: string, anyOf?: Array<{ const?: unknown }>, pattern?: string, description?: string }
 
