@@ -707,7 +707,7 @@ export interface components {
              * @example https://hooks.example.com/celery
              */
             url: string;
-            /** @description States that trigger a delivery; default the ready states SUCCESS, FAILURE and REVOKED */
+            /** @description States that trigger a delivery (a state given twice counts once); default the ready states SUCCESS, FAILURE and REVOKED */
             states?: components["schemas"]["State"][];
         };
         /** @description pending: waiting for a wanted state; delivering: queued or being retried; delivered: a 2xx answered; failed: RG_WEBHOOK_MAX_ATTEMPTS attempts failed; cancelled: the receiver answered 410 Gone */
@@ -738,7 +738,7 @@ export interface components {
             url: string;
             /** @description Celery global_keyprefix whose results it receives (normalized as RG_REDIS_KEY_PREFIX); default the gateway's */
             keyPrefix?: string;
-            /** @description States that trigger a delivery; default the ready states SUCCESS, FAILURE and REVOKED */
+            /** @description States that trigger a delivery (a state given twice counts once); default the ready states SUCCESS, FAILURE and REVOKED */
             states?: components["schemas"]["State"][];
         };
         /** @description A standing webhook and its counters */

@@ -15,8 +15,8 @@ const UrlSchema = Type.String({
 const StatesSchema = Type.Array(ref(StateSchema), {
   minItems: 1,
   maxItems: 32,
-  uniqueItems: true,
-  description: 'States that trigger a delivery; default the ready states SUCCESS, FAILURE and REVOKED'
+  // No uniqueItems (Ajv checks it pairwise, #15.5): a state given twice counts once (the routes de-duplicate).
+  description: 'States that trigger a delivery (a state given twice counts once); default the ready states SUCCESS, FAILURE and REVOKED'
 })
 
 export const WebhookRequestSchema = Type.Object({

@@ -22,5 +22,5 @@ t.test('no uniqueItems; batch lists bounded by the configured limit', async t =>
     })
   }
   t.same(unique, [], 'no schema asks Ajv for pairwise uniqueness')
-  t.same(lists, [['BatchGetRequest/properties/taskIds', 7], ['BatchWaitRequest/properties/taskIds', 7]])
+  t.same(lists, [['BatchGetRequest/properties/taskIds', 7], ['BatchWaitRequest/properties/taskIds', 7], ['TicketRequest/properties/taskIds', 7]])
 })

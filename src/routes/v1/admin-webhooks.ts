@@ -53,7 +53,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => {
     enabled()
     const keyPrefix = normalizeKeyPrefix(req.body.keyPrefix ?? app.settings.redis.keyPrefix)
-    const w = await app.webhooks.putStanding(req.params.name, req.body.url, keyPrefix, req.body.states ?? DEFAULT_STATES).catch(urlRefused)
+    const w = await app.webhooks.putStanding(req.params.name, req.body.url, keyPrefix, [...new Set(req.body.states ?? DEFAULT_STATES)]).catch(urlRefused)
     const counters = await app.webhooks.registrations.counters([w.name])
     return standingView(w, counters.get(w.name))
   })

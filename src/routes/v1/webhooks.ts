@@ -58,7 +58,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (req) => {
     enabled()
     const { taskId } = req.params
-    const states = req.body.states ?? DEFAULT_STATES
+    const states = [...new Set(req.body.states ?? DEFAULT_STATES)]
     const reg = await app.webhooks.registerTask(prefixOf(req), taskId, req.body.url, states).catch(urlRefused)
     return webhookView(taskId, reg)
   })
