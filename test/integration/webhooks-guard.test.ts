@@ -61,7 +61,9 @@ t.test('without RG_WEBHOOK_SECRET every webhook route answers 501 webhooks-disab
     { method: 'GET' as const, url: '/v1/results/a/webhook' },
     { method: 'DELETE' as const, url: '/v1/results/a/webhook' },
     { method: 'GET' as const, url: '/v1/admin/webhooks' },
-    { method: 'PUT' as const, url: '/v1/admin/webhooks/x', payload: { url: 'https://example.com/' } }
+    { method: 'PUT' as const, url: '/v1/admin/webhooks/x', payload: { url: 'https://example.com/' } },
+    { method: 'GET' as const, url: '/v1/admin/webhooks/x' },
+    { method: 'DELETE' as const, url: '/v1/admin/webhooks/x' }
   ]
   for (const c of calls) {
     const res = await app.inject(c)
