@@ -4,7 +4,11 @@
  */
 import createError from '@fastify/error'
 
-/** Problem `type` slug and `title` for each code; the table in docs/errors.md is checked against this. */
+/**
+ * Problem `type` slug and `title` for each code; the table in docs/errors.md is checked against this.
+ * `expected: true` marks a 5xx that is a deliberate answer (how the operator configured the gateway), not a
+ * fault: plugins/problem.ts logs it at info, never at error.
+ */
 export const PROBLEM_TYPES = {
   RG_INVALID_REQUEST: { slug: 'invalid-request', title: 'Invalid request', status: 400 },
   RG_UNAUTHENTICATED: { slug: 'unauthenticated', title: 'Authentication required', status: 401 },
@@ -25,7 +29,7 @@ export const PROBLEM_TYPES = {
   RG_UNDECODABLE_RESULT: { slug: 'undecodable-result', title: 'Stored result cannot be decoded', status: 422 },
   RG_WEBHOOK_NOT_FOUND: { slug: 'webhook-not-found', title: 'Webhook not found', status: 404 },
   RG_WEBHOOK_URL_REFUSED: { slug: 'webhook-url-refused', title: 'Webhook URL refused', status: 422 },
-  RG_WEBHOOKS_DISABLED: { slug: 'webhooks-disabled', title: 'Webhooks are disabled', status: 501 },
+  RG_WEBHOOKS_DISABLED: { slug: 'webhooks-disabled', title: 'Webhooks are disabled', status: 501, expected: true },
   RG_REDIS_UNAVAILABLE: { slug: 'redis-unavailable', title: 'Redis unavailable', status: 503 },
   RG_NOT_REPLICATED: { slug: 'not-replicated', title: 'Write not replicated in time', status: 503 },
   RG_SHUTTING_DOWN: { slug: 'shutting-down', title: 'Shutting down', status: 503 },

@@ -3,8 +3,9 @@
  * a code from src/errors.ts — route errors, Fastify's framework errors (bad URL, param too long: see
  * `frameworkErrors`), errors of Node's HTTP parser (`clientErrorHandler`), 404 and 405 + Allow.
  * Redis trouble is 503 + Retry-After (by the reply table, src/redis/replies.ts), logged once per burst at warn;
- * other 5xx answer "internal error" and are logged at error with the request id (a Redis reply without a row:
- * once per burst, with the reply's first word). Errors reach the log only through serializeError (no arguments).
+ * a 5xx its PROBLEM_TYPES row marks `expected` (501 webhooks-disabled) at info; other 5xx answer "internal error"
+ * and are logged at error with the request id (a Redis reply without a row: once per burst, with the reply's
+ * first word). Errors reach the log only through serializeError (no arguments).
  */
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
@@ -42,6 +43,11 @@ const BY_STATUS: Record<number, ProblemCode> = {
 }
 
 const isKnown = (code: string): code is ProblemCode => Object.hasOwn(PROBLEM_TYPES, code)
+/** The row says this status is an answer the operator chose (a feature left off), not a fault. */
+function isExpected (code: ProblemCode): boolean {
+  const row = PROBLEM_TYPES[code]
+  return 'expected' in row && row.expected
+}
 
 /** One Ajv failure as `{path, message}`: the field it is about, and the rule it broke (the Ajv keyword). */
 function validationEntry (v: FastifySchemaValidationError, context: string): { path: string, message: string } {
@@ -142,7 +148,8 @@ export default fp(async (app) => {
       const msg = p.code === 'RG_REDIS_UNAVAILABLE' ? 'redis unavailable: answering 503' : 'answering 503'
       if (folded !== null) req.log.warn({ code: p.code, detail: p.detail, err: serializeError(error, false), folded }, msg)
     } else if (p.status >= 500) {
-      logInternal(bursts, req, error)
+      if (isExpected(p.code)) req.log.info({ code: p.code }, `answering ${p.status}`)
+      else logInternal(bursts, req, error)
     }
     return send(reply, p, redis?.retryAfterSeconds)
   })

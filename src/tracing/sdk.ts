@@ -12,7 +12,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino'
 import { NodeSDK, resources } from '@opentelemetry/sdk-node'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
-import { idAttributes } from './attributes.js'
+import { idAttributes, outgoingUrlFull } from './attributes.js'
 import { useTracing } from './span.js'
 
 type Env = Record<string, string | undefined>
@@ -29,8 +29,12 @@ function instrumentations (): Instrumentation[] {
       // url.query is recorded: an EventSource read ticket (?ticket=) is a credential. The other four are the
       // instrumentation's own defaults, which this list replaces.
       redactedQueryParamsServer: ['ticket', 'sig', 'Signature', 'AWSAccessKeyId', 'X-Goog-Signature'],
-      // The gateway calls nothing over HTTP today; webhook deliveries (when built) get client spans.
-      requireParentforOutgoingSpans: true
+      // The one outgoing HTTP the gateway makes is a webhook delivery: its POST span nests under the delivery's
+      // span (webhooks/worker.ts) and sends the traceparent; none outside a trace (the OTLP exporter's own).
+      requireParentforOutgoingSpans: true,
+      // url.full without the query string (a webhook URL's query may carry the receiver's token); the
+      // instrumentation redacts only a few named parameters, and this replaces its value.
+      startOutgoingSpanHook: (request) => ({ 'url.full': outgoingUrlFull(request) })
     }),
     // Fastify's own: the route template, context carried into the handler. Hooks are not spans of their own
     // (a dozen per request would hide the Redis calls), the handler is.

@@ -1,5 +1,5 @@
 /**
- * Spans of the gateway's own work (waits, stores, later webhook deliveries), written against this tiny API
+ * Spans of the gateway's own work (waits, stores, webhook deliveries), written against this tiny API
  * so that nothing here loads OpenTelemetry: sdk.ts hands the API in when tracing is on; when off every helper
  * runs the function with a no-op span. Type imports only (erased at build).
  */
@@ -10,12 +10,18 @@ type Api = typeof OtelApi
 
 export interface SpanHandle {
   setAttributes: (attributes: SpanAttributes) => void
-  /** Marks the span failed with the error's code or name (never its message: it may quote a value). */
+  /**
+   * Marks the span failed, `error.type` being the error's code or name (never its message: it may quote a
+   * value), or the reason code given as a string (a webhook attempt's `ECONNREFUSED`, `timeout`, `500`).
+   */
   fail: (err: unknown) => void
   end: () => void
 }
 
 const NOOP: SpanHandle = { setAttributes () {}, fail () {}, end () {} }
+
+/** `internal`: the gateway's own work; `client`: a call it makes to another service (a webhook delivery). */
+export type SpanKindName = 'internal' | 'client'
 
 let active: { api: Api, tracer: OtelApi.Tracer, flush: () => Promise<void> } | undefined
 
@@ -38,7 +44,9 @@ function handle (api: Api, span: OtelApi.Span): SpanHandle {
   return {
     setAttributes: (attributes) => { span.setAttributes(attributes) },
     fail: (err) => {
-      const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : err instanceof Error ? err.name : 'Error'
+      const code = typeof err === 'string'
+        ? err
+        : typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : err instanceof Error ? err.name : 'Error'
       span.setAttribute('error.type', code)
       span.setStatus({ code: api.SpanStatusCode.ERROR })
     },
@@ -47,18 +55,19 @@ function handle (api: Api, span: OtelApi.Span): SpanHandle {
 }
 
 /**
- * Runs `fn` inside a new span (a child of the active one: the request's), and leaves ending it to the
- * caller — for work whose end is later than fn's (a wait's span ends when its answer is written).
+ * Runs `fn` inside a new span (a child of the active one: the request's; a root outside any request), and
+ * leaves ending it to the caller — for work whose end is later than fn's (a wait's span ends when its answer
+ * is written).
  */
-export function inSpan<T> (name: string, attributes: SpanAttributes, fn: (span: SpanHandle) => T): T {
+export function inSpan<T> (name: string, attributes: SpanAttributes, fn: (span: SpanHandle) => T, kind: SpanKindName = 'internal'): T {
   if (active === undefined) return fn(NOOP)
   const { api, tracer } = active
-  const span = tracer.startSpan(name, { attributes })
+  const span = tracer.startSpan(name, { attributes, kind: kind === 'client' ? api.SpanKind.CLIENT : api.SpanKind.INTERNAL })
   return api.context.with(api.trace.setSpan(api.context.active(), span), fn, undefined, handle(api, span))
 }
 
 /** Runs `fn` inside a new span that ends when fn settles; a rejection marks it failed and is rethrown. */
-export async function withSpan<T> (name: string, attributes: SpanAttributes, fn: (span: SpanHandle) => Promise<T> | T): Promise<T> {
+export async function withSpan<T> (name: string, attributes: SpanAttributes, fn: (span: SpanHandle) => Promise<T> | T, kind: SpanKindName = 'internal'): Promise<T> {
   return await inSpan(name, attributes, async span => {
     try {
       return await fn(span)
@@ -68,5 +77,5 @@ export async function withSpan<T> (name: string, attributes: SpanAttributes, fn:
     } finally {
       span.end()
     }
-  })
+  }, kind)
 }

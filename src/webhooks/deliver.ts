@@ -46,6 +46,8 @@ export function attempt (target: CheckedTarget, headers: Record<string, string>,
     }
     const req = (secure ? https : http).request({
       method: 'POST',
+      // Given although the module implies it: the tracing's url.full is built from these options (attributes.ts).
+      protocol: url.protocol,
       host: hostname,
       port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
       path: `${url.pathname}${url.search}`,
@@ -71,6 +73,17 @@ export function attempt (target: CheckedTarget, headers: Record<string, string>,
     req.once('error', (err: NodeJS.ErrnoException) => done({ kind: 'error', code: err.code ?? 'ERROR' }))
     req.end(body)
   })
+}
+
+/**
+ * Why an attempt did not deliver, as OpenTelemetry's `error.type` for an HTTP client: the status code (3xx
+ * included: redirects are not followed), `timeout`, or the connection error's code (`ECONNREFUSED`, `refused`
+ * by the SSRF guard); null for a 2xx.
+ */
+export function failureReason (r: AttemptResult): string | null {
+  if (r.kind === 'timeout') return 'timeout'
+  if (r.kind === 'error') return r.code
+  return r.status >= 200 && r.status < 300 ? null : String(r.status)
 }
 
 /** The label of an attempt's outcome in metrics and in a registration's lastError. */

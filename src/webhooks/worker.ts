@@ -6,13 +6,15 @@
  */
 import type { Logger } from 'pino'
 import type { RedisClient } from '../redis/connect.js'
-import { attempt, attemptLabel, type AttemptResult } from './deliver.js'
+import { ATTR_HTTP_STATUS, ATTR_WEBHOOK_OUTCOME, deliveryAttributes } from '../tracing/attributes.js'
+import { withSpan } from '../tracing/span.js'
+import { attempt, attemptLabel, failureReason, type AttemptResult } from './deliver.js'
 import { Limiter } from './limiter.js'
 import type { Delivery, QueuedDelivery } from './queue.js'
 import { counterFields } from './registrations.js'
 import type { Webhooks } from './service.js'
 import { parseSecrets, sign } from './signing.js'
-import { checkTarget, displayUrl, WebhookUrlError, type CheckedTarget } from './ssrf.js'
+import { checkTarget, displayUrl, WebhookUrlError } from './ssrf.js'
 
 export type FinalOutcome = 'delivered' | 'failed' | 'cancelled' | 'dropped'
 
@@ -32,6 +34,10 @@ export function backoffMs (attemptsMade: number, baseMs: number, maxMs: number):
 }
 
 const USER_AGENT = 'result-gateway-webhooks'
+const DELIVER_SPAN = 'result_gateway.webhook.deliver'
+
+/** One attempt as made: its result, the SSRF guard's refusal (null when it let the URL through), its label. */
+interface Sent { result: AttemptResult, refusal: string | null, label: string }
 const DEPTH_EVERY_MS = 5000
 
 export class Worker {
@@ -160,28 +166,43 @@ export class Worker {
     await this.#limiter.run(target, () => this.#attempt(q, url))
   }
 
+  /**
+   * One attempt on the wire, in a `result_gateway.webhook.deliver` client span (a no-op when tracing is off; the
+   * HTTP instrumentation's POST span nests under it and sends its traceparent): the SSRF check of this moment,
+   * then the signed POST. A refusal is a failed attempt (reason `refused`), not an error.
+   */
+  #send (d: Delivery, url: string, made: number): Promise<Sent> {
+    return withSpan(DELIVER_SPAN, deliveryAttributes(d.kind, d.task, made, d.wid, url), async span => {
+      let sent: Sent
+      try {
+        const checked = await checkTarget(url, this.#w.deps.settings.allowedHosts, this.#w.deps.resolve)
+        const ts = Math.floor(Date.now() / 1000)
+        const result = await attempt(checked, {
+          'content-type': 'application/json',
+          'user-agent': USER_AGENT,
+          'webhook-id': d.wid,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': sign(this.#keys, d.wid, ts, d.body)
+        }, d.body, this.#w.deps.settings.timeoutMs)
+        sent = { result, refusal: null, label: attemptLabel(result) }
+      } catch (err) {
+        if (!(err instanceof WebhookUrlError)) throw err
+        sent = { result: { kind: 'error', code: 'refused' }, refusal: err.message, label: 'refused' }
+      }
+      span.setAttributes(sent.result.kind === 'response'
+        ? { [ATTR_WEBHOOK_OUTCOME]: sent.label, [ATTR_HTTP_STATUS]: sent.result.status }
+        : { [ATTR_WEBHOOK_OUTCOME]: sent.label })
+      const reason = failureReason(sent.result)
+      if (reason !== null) span.fail(reason)
+      return sent
+    }, 'client')
+  }
+
   async #attempt (q: QueuedDelivery, url: string): Promise<void> {
     const d = q.delivery
     const made = Number(d.attempt) + 1
-    let result: AttemptResult
-    let refusal: string | null = null
     const started = performance.now()
-    try {
-      const checked: CheckedTarget = await checkTarget(url, this.#w.deps.settings.allowedHosts, this.#w.deps.resolve)
-      const ts = Math.floor(Date.now() / 1000)
-      result = await attempt(checked, {
-        'content-type': 'application/json',
-        'user-agent': USER_AGENT,
-        'webhook-id': d.wid,
-        'webhook-timestamp': String(ts),
-        'webhook-signature': sign(this.#keys, d.wid, ts, d.body)
-      }, d.body, this.#w.deps.settings.timeoutMs)
-    } catch (err) {
-      if (!(err instanceof WebhookUrlError)) throw err
-      refusal = err.message
-      result = { kind: 'error', code: 'refused' }
-    }
-    const label = refusal === null ? attemptLabel(result) : 'refused'
+    const { result, refusal, label } = await this.#send(d, url, made)
     this.#observer.attempted(label, (performance.now() - started) / 1000)
     const status = result.kind === 'response' ? result.status : null
     const outcome = status !== null && status >= 200 && status < 300

@@ -1,7 +1,7 @@
 /**
  * A small OTLP/HTTP trace receiver on a free loopback port, for the tracing tests: answers POST /v1/traces
  * with 200 and keeps every span it got, decoded from http/json or http/protobuf (a minimal protobuf wire reader
- * for the few fields the tests read: resource attributes, span ids, parent, name, kind, attributes).
+ * for the few fields the tests read: resource attributes, span ids, parent, name, kind, attributes, status code).
  * @see https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/trace/v1/trace.proto
  */
 import { createServer, type IncomingMessage } from 'node:http'
@@ -17,6 +17,8 @@ export interface ReceivedSpan {
   name: string
   kind: number
   attributes: Record<string, AttrValue>
+  /** Status.code: 0 unset, 1 ok, 2 error */
+  status: number
 }
 export interface Export { path: string, contentType: string, spans: ReceivedSpan[] }
 
@@ -77,7 +79,7 @@ function keyValues (bufs: Buffer[]): Record<string, AttrValue> {
 }
 
 function protoSpan (buf: Buffer, resource: Record<string, AttrValue>): ReceivedSpan {
-  const span: ReceivedSpan = { service: resource['service.name'] ?? null, resource, traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, attributes: {} }
+  const span: ReceivedSpan = { service: resource['service.name'] ?? null, resource, traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, attributes: {}, status: 0 }
   const attrs: Buffer[] = []
   for (const f of fields(buf)) {
     if (f.no === 1) span.traceId = bytes(f).toString('hex')
@@ -86,6 +88,7 @@ function protoSpan (buf: Buffer, resource: Record<string, AttrValue>): ReceivedS
     else if (f.no === 5) span.name = bytes(f).toString('utf8')
     else if (f.no === 6) span.kind = Number(f.value)
     else if (f.no === 9) attrs.push(bytes(f))
+    else if (f.no === 15) for (const g of fields(bytes(f))) if (g.no === 3) span.status = Number(g.value)
   }
   span.attributes = keyValues(attrs)
   return span
@@ -109,7 +112,7 @@ function fromProtobuf (body: Buffer): ReceivedSpan[] {
 // ---- http/json: the same messages, ids as hex strings, 64-bit integers as strings ----
 
 interface JsonKv { key: string, value: { stringValue?: string, boolValue?: boolean, intValue?: string | number, doubleValue?: number } }
-interface JsonSpan { traceId: string, spanId: string, parentSpanId?: string, name: string, kind: number, attributes?: JsonKv[] }
+interface JsonSpan { traceId: string, spanId: string, parentSpanId?: string, name: string, kind: number, attributes?: JsonKv[], status?: { code?: number } }
 interface JsonBody { resourceSpans?: Array<{ resource?: { attributes?: JsonKv[] }, scopeSpans?: Array<{ spans?: JsonSpan[] }> }> }
 
 function jsonAttrs (kvs: JsonKv[] = []): Record<string, AttrValue> {
@@ -132,7 +135,8 @@ function fromJson (body: Buffer): ReceivedSpan[] {
       parentSpanId: s.parentSpanId ?? '',
       name: s.name,
       kind: s.kind,
-      attributes: jsonAttrs(s.attributes)
+      attributes: jsonAttrs(s.attributes),
+      status: s.status?.code ?? 0
     })))
   })
 }

@@ -53,21 +53,28 @@ t.test('the connection goes to the checked address, with the URL\'s name as Host
   t.equal(receiver.received[0]?.headers.host, `rebinding.invalid:${receiver.port}`, '.invalid never resolves: the pinned address was used')
 })
 
-t.test('without RG_WEBHOOK_SECRET every webhook route answers 501 webhooks-disabled', async t => {
+t.test('without RG_WEBHOOK_SECRET every webhook route answers 501 webhooks-disabled, logged at info (an answer, not a fault)', async t => {
   const redis = await startRedis(t)
-  const app = await buildTestApp(t, redis.url)
+  const { app, logs } = await buildLoggedApp(t, redis.url)
   const calls = [
     { method: 'PUT' as const, url: '/v1/results/a/webhook', payload: { url: 'https://example.com/' } },
     { method: 'GET' as const, url: '/v1/results/a/webhook' },
     { method: 'DELETE' as const, url: '/v1/results/a/webhook' },
     { method: 'GET' as const, url: '/v1/admin/webhooks' },
-    { method: 'PUT' as const, url: '/v1/admin/webhooks/x', payload: { url: 'https://example.com/' } }
+    { method: 'PUT' as const, url: '/v1/admin/webhooks/x', payload: { url: 'https://example.com/' } },
+    { method: 'GET' as const, url: '/v1/admin/webhooks/x' },
+    { method: 'DELETE' as const, url: '/v1/admin/webhooks/x' }
   ]
   for (const c of calls) {
     const res = await app.inject(c)
     t.equal(res.statusCode, 501, `${c.method} ${c.url}`)
     t.match(res.json(), { code: 'RG_WEBHOOKS_DISABLED', detail: /RG_WEBHOOK_SECRET/ })
   }
+  const lines = logs.map(l => JSON.parse(l) as { level: number, msg?: string, code?: string })
+  t.same(lines.filter(l => l.level >= 50), [], 'nothing at error level: the operator chose to leave webhooks off')
+  const answered = lines.filter(l => l.code === 'RG_WEBHOOKS_DISABLED')
+  t.equal(answered.length, calls.length, 'one line per 501, naming the code')
+  t.ok(answered.every(l => l.level === 30), 'each at info')
 })
 
 t.test('the webhook secret never reaches a log line', async t => {

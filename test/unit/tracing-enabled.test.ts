@@ -1,6 +1,7 @@
 import t from 'tap'
 import { tracingWanted } from '../../src/tracing/enabled.js'
-import { idAttributes, waitAttributes } from '../../src/tracing/attributes.js'
+import { deliveryAttributes, idAttributes, outgoingUrlFull, waitAttributes } from '../../src/tracing/attributes.js'
+import { failureReason } from '../../src/webhooks/deliver.js'
 
 t.test('tracing is on only with an OTLP endpoint, and OTEL_SDK_DISABLED=true wins', async t => {
   t.equal(tracingWanted({}), false, 'nothing set')
@@ -22,4 +23,20 @@ t.test('span attributes: path ids only, and how a wait ended', async t => {
   t.same(waitAttributes('timeout', null), { 'result_gateway.wait.outcome': 'timed_out' })
   t.same(waitAttributes('interrupted', null), { 'result_gateway.wait.outcome': 'interrupted' })
   t.same(waitAttributes('cancelled', null), { 'result_gateway.wait.outcome': 'cancelled' })
+})
+
+t.test('webhook delivery attributes: the target\'s host and port, never its path or query', async t => {
+  const base = { 'result_gateway.webhook.kind': 'task', 'result_gateway.task_id': 't1', 'result_gateway.webhook.attempt': 2, 'result_gateway.webhook.id': 'msg_x' }
+  t.same(deliveryAttributes('task', 't1', 2, 'msg_x', 'https://hooks.example.com/p/s3cret?token=abc'), { ...base, 'server.address': 'hooks.example.com', 'server.port': 443 })
+  t.same(deliveryAttributes('task', 't1', 2, 'msg_x', 'http://[::1]:8080/x'), { ...base, 'server.address': '::1', 'server.port': 8080 })
+  t.same(deliveryAttributes('task', 't1', 2, 'msg_x', 'not a url'), base, 'an unparsable URL: no target')
+  t.equal(outgoingUrlFull({ protocol: 'https:', host: 'hooks.example.com', port: 443, path: '/p?token=abc' }), 'https://hooks.example.com/p')
+  t.equal(outgoingUrlFull({ protocol: 'http:', host: '127.0.0.1', port: 8080, path: '/hook?a=1&b=2' }), 'http://127.0.0.1:8080/hook')
+  t.equal(outgoingUrlFull({ protocol: 'http:', hostname: '::1', port: '80', path: '/' }), 'http://[::1]/')
+  t.equal(outgoingUrlFull({}), 'http://localhost/')
+  t.equal(failureReason({ kind: 'response', status: 204 }), null)
+  t.equal(failureReason({ kind: 'response', status: 302 }), '302', 'a redirect is not followed: failed')
+  t.equal(failureReason({ kind: 'response', status: 410 }), '410')
+  t.equal(failureReason({ kind: 'timeout' }), 'timeout')
+  t.equal(failureReason({ kind: 'error', code: 'ECONNRESET' }), 'ECONNRESET')
 })

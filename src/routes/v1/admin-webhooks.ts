@@ -2,13 +2,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { normalizeKeyPrefix } from '../../celery/keys.js'
-import { WebhookNotFound, WebhooksDisabled } from '../../errors.js'
+import { WebhookNotFound } from '../../errors.js'
 import { ref } from '../../schemas/common.js'
 import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
 import { StandingWebhookListSchema, StandingWebhookRequestSchema, StandingWebhookSchema, WebhookNameParamsSchema } from '../../schemas/webhook.js'
 import type { StandingCounters, StandingWebhook } from '../../webhooks/registrations.js'
-import { DEFAULT_STATES } from '../../webhooks/service.js'
 import { displayUrl } from '../../webhooks/ssrf.js'
+import { requireWebhooks, wantedStates, WEBHOOKS_OFF_NOTE } from './shared.js'
 import { urlRefused } from './webhooks.js'
 
 const ZERO: StandingCounters = { delivered: 0, failed: 0, pending: 0, cancelled: 0 }
@@ -18,9 +18,8 @@ function standingView (w: StandingWebhook, c: StandingCounters = ZERO) {
 }
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const enabled = (): void => { if (!app.webhooks.enabled) throw new WebhooksDisabled() }
+  requireWebhooks(app)
   const errors = { ...problems(...V1_STATUSES), ...problems(501) }
-  const tail = ' Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.'
 
   app.get('/admin/webhooks', {
     config: { scope: 'admin' },
@@ -28,11 +27,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['webhooks'],
       operationId: 'listStandingWebhooks',
       summary: 'List the standing webhooks with their counters',
-      description: 'Each with delivered, failed and pending (queued or being retried) deliveries.' + tail,
+      description: 'Each with delivered, failed and pending (queued or being retried) deliveries.' + WEBHOOKS_OFF_NOTE,
       response: { 200: ref(StandingWebhookListSchema), ...errors }
     }
   }, async () => {
-    enabled()
     const all = await app.webhooks.registrations.listStanding()
     const counters = await app.webhooks.registrations.counters(all.map(w => w.name))
     return { webhooks: all.map(w => standingView(w, counters.get(w.name))) }
@@ -45,15 +43,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'putStandingWebhook',
       summary: 'Create or replace a standing webhook',
       description: 'Delivers every result under keyPrefix that reaches a wanted state from now on (every replica picks ' +
-        'it up within 2 s). Results written while no gateway runs are not delivered (see docs/webhooks.md).' + tail,
+        'it up within 2 s). Results written while no gateway runs are not delivered (see docs/webhooks.md).' + WEBHOOKS_OFF_NOTE,
       params: WebhookNameParamsSchema,
       body: ref(StandingWebhookRequestSchema),
       response: { 200: ref(StandingWebhookSchema), ...problems(400, 422, ...BODY_STATUSES), ...errors }
     }
   }, async (req) => {
-    enabled()
     const keyPrefix = normalizeKeyPrefix(req.body.keyPrefix ?? app.settings.redis.keyPrefix)
-    const w = await app.webhooks.putStanding(req.params.name, req.body.url, keyPrefix, [...new Set(req.body.states ?? DEFAULT_STATES)]).catch(urlRefused)
+    const w = await app.webhooks.putStanding(req.params.name, req.body.url, keyPrefix, wantedStates(req.body.states)).catch(urlRefused)
     const counters = await app.webhooks.registrations.counters([w.name])
     return standingView(w, counters.get(w.name))
   })
@@ -64,12 +61,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['webhooks'],
       operationId: 'getStandingWebhook',
       summary: 'Show one standing webhook with its counters',
-      description: '404 when no standing webhook has that name.' + tail,
+      description: '404 when no standing webhook has that name.' + WEBHOOKS_OFF_NOTE,
       params: WebhookNameParamsSchema,
       response: { 200: ref(StandingWebhookSchema), ...problems(400, 404), ...errors }
     }
   }, async (req) => {
-    enabled()
     const w = await app.webhooks.registrations.getStanding(req.params.name)
     if (w === null) throw new WebhookNotFound(`with the name ${req.params.name}`)
     const counters = await app.webhooks.registrations.counters([w.name])
@@ -82,12 +78,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['webhooks'],
       operationId: 'deleteStandingWebhook',
       summary: 'Remove a standing webhook',
-      description: 'Its queued deliveries are dropped. Idempotent: 204 either way.' + tail,
+      description: 'Its queued deliveries are dropped. Idempotent: 204 either way.' + WEBHOOKS_OFF_NOTE,
       params: WebhookNameParamsSchema,
       response: { 204: Type.Null({ description: 'Removed, or none had that name' }), ...problems(400), ...errors }
     }
   }, async (req, reply) => {
-    enabled()
     await app.webhooks.deleteStanding(req.params.name)
     return reply.code(204).send(null)
   })

@@ -1,12 +1,13 @@
 /**
  * Helpers shared by the /v1 route files: admitting waits (waiter limit, timeout clamp), client-disconnect
- * signal, codec errors → problems.
+ * signal, codec errors → problems, and the webhook routes' guard and wanted states.
  */
-import type { FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { DecodeError } from '../../celery/codec.js'
 import type { Waiter } from '../../celery/waiter.js'
 import type { Config } from '../../config.js'
-import { TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../errors.js'
+import { TooManyWaiters, UndecodableResult, UnsupportedSerializer, WebhooksDisabled } from '../../errors.js'
+import { DEFAULT_STATES } from '../../webhooks/service.js'
 
 /**
  * Admits `count` more waiters (a long-poll, a stream, a batch or group wait) or throws TooManyWaiters past
@@ -16,6 +17,27 @@ import { TooManyWaiters, UndecodableResult, UnsupportedSerializer } from '../../
 export function admitWait (waiter: Waiter, limits: Config['wait'], count: number, requestedSeconds: number | undefined): number {
   if (waiter.stats.waiters + count > limits.maxWaiters) throw new TooManyWaiters(limits.maxWaiters)
   return Math.min(requestedSeconds ?? limits.defaultSeconds, limits.maxSeconds) * 1000
+}
+
+/** The end of every webhook route's description (openapi.yaml): what `requireWebhooks` answers. */
+export const WEBHOOKS_OFF_NOTE = ' Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.'
+
+/**
+ * Every route of the calling (encapsulated) route plugin answers 501 webhooks-disabled while RG_WEBHOOK_SECRET
+ * is unset: a preHandler, so after authentication and validation, where the handlers' own first line used to be.
+ */
+export function requireWebhooks (app: FastifyInstance): void {
+  app.addHook('preHandler', (_req, _reply, done) => {
+    done(app.webhooks.enabled ? undefined : new WebhooksDisabled())
+  })
+}
+
+/**
+ * The states a registration asks for: the ready states when none are given, each state once (the schema does
+ * not say uniqueItems: Ajv checks that pairwise, quadratic in the list's length).
+ */
+export function wantedStates (states: readonly string[] | undefined): string[] {
+  return [...new Set(states ?? DEFAULT_STATES)]
 }
 
 /** Aborted when the client goes away before its answer was sent (long-polls release at once). */

@@ -5,13 +5,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
-import { WebhookNotFound, WebhooksDisabled, WebhookUrlRefused } from '../../errors.js'
+import { WebhookNotFound, WebhookUrlRefused } from '../../errors.js'
 import { ref, TaskIdParamsSchema } from '../../schemas/common.js'
 import { BODY_STATUSES, problems, V1_STATUSES } from '../../schemas/problem.js'
 import { WebhookRequestSchema, WebhookSchema } from '../../schemas/webhook.js'
 import type { TaskWebhook } from '../../webhooks/registrations.js'
-import { DEFAULT_STATES } from '../../webhooks/service.js'
 import { displayUrl, WebhookUrlError } from '../../webhooks/ssrf.js'
+import { requireWebhooks, wantedStates, WEBHOOKS_OFF_NOTE } from './shared.js'
 
 /** A registration as the API shows it (the URL without its query string). */
 export function webhookView (taskId: string, w: TaskWebhook) {
@@ -37,9 +37,8 @@ export function urlRefused (err: unknown): never {
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const prefixOf = (req: FastifyRequest): string => req.principal?.keyPrefix ?? app.settings.redis.keyPrefix
-  const enabled = (): void => { if (!app.webhooks.enabled) throw new WebhooksDisabled() }
+  requireWebhooks(app)
   const off = problems(501)
-  const disabledNote = ' Answers 501 webhooks-disabled while RG_WEBHOOK_SECRET is unset.'
 
   app.put('/results/:taskId/webhook', {
     config: { scope: 'write' },
@@ -50,16 +49,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Registers (or replaces) the task\'s webhook, kept in Redis with the result\'s TTL. The URL passes ' +
         'the SSRF guard (422 webhook-url-refused otherwise). A task already in a wanted state is delivered at once; ' +
         'later ones when the result is published (by a Celery worker or the gateway). See the `resultReady` webhook ' +
-        'for what is sent.' + disabledNote,
+        'for what is sent.' + WEBHOOKS_OFF_NOTE,
       params: TaskIdParamsSchema,
       body: ref(WebhookRequestSchema),
       response: { 200: ref(WebhookSchema), ...problems(400, 422, ...BODY_STATUSES, ...V1_STATUSES), ...off }
     }
   }, async (req) => {
-    enabled()
     const { taskId } = req.params
-    const states = [...new Set(req.body.states ?? DEFAULT_STATES)]
-    const reg = await app.webhooks.registerTask(prefixOf(req), taskId, req.body.url, states).catch(urlRefused)
+    const reg = await app.webhooks.registerTask(prefixOf(req), taskId, req.body.url, wantedStates(req.body.states)).catch(urlRefused)
     return webhookView(taskId, reg)
   })
 
@@ -69,12 +66,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['webhooks'],
       operationId: 'getResultWebhook',
       summary: 'Show the task\'s webhook and its delivery',
-      description: 'Status, attempts, and the last attempt\'s HTTP status and time. 404 when none is registered.' + disabledNote,
+      description: 'Status, attempts, and the last attempt\'s HTTP status and time. 404 when none is registered.' + WEBHOOKS_OFF_NOTE,
       params: TaskIdParamsSchema,
       response: { 200: ref(WebhookSchema), ...problems(400, 404, ...V1_STATUSES), ...off }
     }
   }, async (req) => {
-    enabled()
     const { taskId } = req.params
     const reg = await app.webhooks.registrations.getTask(prefixOf(req), taskId)
     if (reg === null) throw new WebhookNotFound(`for task ${taskId}`)
@@ -87,12 +83,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['webhooks'],
       operationId: 'deleteResultWebhook',
       summary: 'Cancel the task\'s webhook',
-      description: 'Deletes the registration; a delivery queued for it is dropped, one in flight finishes. Idempotent: 204 either way.' + disabledNote,
+      description: 'Deletes the registration; a delivery queued for it is dropped, one in flight finishes. Idempotent: 204 either way.' + WEBHOOKS_OFF_NOTE,
       params: TaskIdParamsSchema,
       response: { 204: Type.Null({ description: 'Cancelled, or none was registered' }), ...problems(400, ...V1_STATUSES), ...off }
     }
   }, async (req, reply) => {
-    enabled()
     await app.webhooks.registrations.deleteTask(prefixOf(req), req.params.taskId)
     return reply.code(204).send(null)
   })
