@@ -2,7 +2,8 @@
 # Brings a machine to what `npm start` (setup.sh run) or `npm test` (setup.sh test) needs, saying what it does:
 #  1. system packages from scripts/packages/<what>.txt, installed with apt-get from the distribution's own
 #     registry (as root, or through sudo); elsewhere it names them and stops;
-#  2. node_modules from package-lock.json (npm ci) when missing or older than the lock file.
+#  2. node_modules from package-lock.json (npm ci) when missing or older than the lock file (never through a
+#     node_modules symlink: that install is shared, and npm ci would empty it for everyone).
 # Runs as npm's prestart/pretest hook, so the README's two commands work on a bare Debian/Ubuntu machine.
 # RG_SETUP_SKIP_PACKAGES=1 skips step 1 (for a machine whose packages are managed elsewhere).
 set -eu
@@ -49,7 +50,13 @@ if [ "${RG_SETUP_SKIP_PACKAGES:-0}" != 1 ]; then
   fi
 fi
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A shared install (a git worktree linking another checkout's node_modules): npm ci would empty the folder the
+  # link points to, under every checkout using it, before reinstalling here. The checkout that owns it updates it.
+  if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json "$(dirname "$(readlink -f node_modules)")/package-lock.json"; then
+    say "node_modules links to $(readlink -f node_modules), installed for another package-lock.json: not reinstalling it here (run npm ci in the checkout that owns it)"
+  fi
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund
 fi

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -27,6 +27,7 @@ t.test('seed-style REDIS_* variables when RG_REDIS_URL is unset', async t => {
 
 t.test('secrets from *_FILE', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'rg-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(join(dir, 'pw'), 'from-file\n')
   const c = loadConfig({ RG_REDIS_URL: 'redis://h:1/0', RG_REDIS_PASSWORD_FILE: join(dir, 'pw'), RG_AUTH_DISABLED: 'true' })
   t.equal(c.redis.password, 'from-file', 'trailing newline dropped')
@@ -83,6 +84,7 @@ t.test('Sentinel and Cluster from Celery URLs or variables', async t => {
 
 t.test('TLS files are read and checked at startup, with the variable named', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'rg-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const load = (env: Record<string, string>) => loadConfig({ RG_AUTH_DISABLED: 'true', RG_REDIS_URL: 'rediss://h:6380/0', ...env }).redis
   t.throws(() => load({ RG_REDIS_TLS_CA_FILE: join(dir, 'missing.pem') }), /RG_REDIS_TLS_CA_FILE: cannot read .*missing.pem \(ENOENT\)/)
   writeFileSync(join(dir, 'junk.pem'), 'not a certificate')
@@ -94,6 +96,7 @@ t.test('TLS files are read and checked at startup, with the variable named', asy
 
 t.test('API tokens: parsed, validated, never echoed; required once a real Redis is configured', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'rg-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const tokens = [{ name: 'svc-a', token: 'a'.repeat(32), scopes: ['read'], keyPrefix: 'app1' }, { name: 'ops', token: 'b'.repeat(32), scopes: ['admin'] }]
   writeFileSync(join(dir, 'tokens.json'), JSON.stringify(tokens))
   const c = loadConfig({ RG_REDIS_URL: 'redis://h:1/0', RG_AUTH_TOKENS_FILE: join(dir, 'tokens.json') })

@@ -2,7 +2,7 @@
  * redis/settings.ts: where Redis is, the credentials and TLS, resolved from the RG_REDIS_* variables (by
  * their env names) with every problem collected. Through loadConfig these are also covered by config.test.ts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -27,6 +27,7 @@ t.test('one source of topology; nothing configured is null (the throwaway dev Re
 
 t.test('TLS: on from rediss:// or RG_REDIS_TLS; files read and checked; contradictions named', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'rg-settings-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(join(dir, 'junk.pem'), 'not a certificate')
   t.match(resolve({ RG_REDIS_URL: 'rediss://h/0' }).location.tls, { rejectUnauthorized: true })
   t.match(resolve({ RG_REDIS_URL: 'redis://h/0', RG_REDIS_TLS: true, RG_REDIS_TLS_VERIFY: 'none', RG_REDIS_TLS_SERVERNAME: 'n' }).location.tls, { rejectUnauthorized: false, servername: 'n' })
