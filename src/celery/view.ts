@@ -4,7 +4,7 @@
  * fetched / decode-error events. No Redis here: the bytes come from ResultStore or from a PUBLISH.
  */
 import { decodeMeta, DecodeError, detectFormat, type Serializer } from './codec.js'
-import { fastJsonView } from './fast-view.js'
+import { fastJsonView, fastJsonViewBytes } from './fast-view.js'
 import { jsonMembers } from './json-text.js'
 import { READY_STATES, toView } from './meta.js'
 import { noopObserver, type ResultObserver } from './observer.js'
@@ -14,6 +14,8 @@ const BACKSLASH = 0x5c
 
 /** A view already serialized, with the two members a waiter decides on. */
 export interface ViewText { state: string, ready: boolean, body: string }
+/** The same as the bytes to send. */
+export interface ViewBytes { state: string, ready: boolean, body: Buffer }
 
 export interface ResultViewsOptions {
   observer?: ResultObserver
@@ -45,6 +47,19 @@ export class ResultViews {
     }
     const view = this.decode(document, taskId)
     return { state: view.state, ready: view.ready, body: JSON.stringify(view) }
+  }
+
+  /** text() as the bytes to send (the fetch route's): the stored result is copied, never decoded and encoded. */
+  bytes (document: Buffer, taskId: string): ViewBytes {
+    if (document[0] === 0x7b) {
+      const fast = fastJsonViewBytes(document, taskId)
+      if (fast !== null) {
+        this.observer.fetched(fast.state)
+        return { state: fast.state, ready: READY_STATES.has(fast.state), body: fast.body }
+      }
+    }
+    const view = this.decode(document, taskId)
+    return { state: view.state, ready: view.ready, body: Buffer.from(JSON.stringify(view)) }
   }
 
   /** A document → the view object; counts decode errors by the format that failed. */

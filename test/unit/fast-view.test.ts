@@ -1,6 +1,6 @@
 import t from 'tap'
 import { decodeMeta } from '../../src/celery/codec.js'
-import { fastJsonView } from '../../src/celery/fast-view.js'
+import { fastJsonView, fastJsonViewBytes } from '../../src/celery/fast-view.js'
 import { jsonMembers } from '../../src/celery/json-text.js'
 import { toView } from '../../src/celery/meta.js'
 import { capture } from '../helpers/fixtures.js'
@@ -21,6 +21,7 @@ t.test('same view as the full decode, for every captured JSON document', async t
       const fast = fastJsonView(Buffer.from(text), 'id')
       t.ok(fast, `${name}: fast path taken`)
       t.same(JSON.parse(fast?.body ?? 'null'), slow(text, 'id'), name)
+      t.same(fastJsonViewBytes(Buffer.from(text), 'id')?.body, Buffer.from(fast?.body ?? ''), `${name}: the bytes are the text's`)
       n++
     }
   }
@@ -46,8 +47,36 @@ t.test('same view for generated documents with awkward strings and nesting', asy
       const fast = fastJsonView(Buffer.from(text), 'fallback')
       t.ok(fast, `doc ${i}`)
       t.same(JSON.parse(fast?.body ?? 'null'), slow(text, 'fallback'), `doc ${i}`)
+      t.ok(fastJsonViewBytes(Buffer.from(text), 'fallback')?.body.equals(Buffer.from(fast?.body ?? '')), `doc ${i}: the bytes are the text's`)
     }
   }
+})
+
+t.test('small members with escapes, numbers and odd types read as the full decode reads them', async t => {
+  const members = [
+    ['status', ['"SUC\\u0043ESS"', '"PROGRESS"', '"PRO\\/GRESS"']],
+    ['task_id', ['"t-\\u00e9"', '"t-1"', '7', 'null', '"t\\"q"']],
+    ['traceback', ['"line\\nnext"', '"plain"', '3', 'null', '"\\u2028"']],
+    ['date_done', ['"2026-11-24 22:35:40"', '"2026-11-24T22:35:40+01:00"', '"2026\\u002d11-24"', '""', '1', 'null']],
+    ['children', ['[]', '[ ]', '[[["c\\u0031", null], null]]', '[["g", [[["c2", null], null]]]]', 'null']],
+    ['parent_id', ['"p\\"1"', '"p1"', '1', 'null']],
+    ['group_id', ['"g\\u00fc"', '"g1"', 'false']],
+    ['name', ['"tasks.\\u00e9"', '"tasks.x"', '1.50', '1e2', '[1, 2]']],
+    ['retries', ['1', '1.0', '-0', '2E1']],
+    ['queue', ['"q\\/1"', '{"a" : 1}']]
+  ] as const
+  let n = 0
+  for (const [key, values] of members) {
+    for (const v of values) {
+      const text = `{"status": "SUCCESS", "result": {"a": 1}, "${key}": ${v}}`.replace(/"status": "SUCCESS", "status"/, '"status"')
+      const fast = fastJsonView(Buffer.from(text), 'fallback')
+      t.ok(fast, `${key}: ${v} keeps the fast path`)
+      t.same(JSON.parse(fast?.body ?? 'null'), slow(text, 'fallback'), `${key}: ${v}`)
+      t.same(fastJsonViewBytes(Buffer.from(text), 'fallback')?.body, Buffer.from(fast?.body ?? ''), `${key}: ${v} as bytes`)
+      n++
+    }
+  }
+  t.ok(n > 40)
 })
 
 t.test('falls back to the full path when it must', async t => {
