@@ -8,6 +8,8 @@ import { redisCall, type CallOptions } from '../redis/call.js'
 import { mgetBuffers, waitForReplicas, type RedisClient } from '../redis/connect.js'
 import type { DurablePool } from '../redis/durable-pool.js'
 import { classifyRedisError } from '../redis/errors.js'
+import { ReadBatcher } from '../redis/read-batch.js'
+import { StoreBatcher, storeItems, type StoreItem, type StoreReply } from '../redis/store-batch.js'
 import { DecodeError, inflateStored, isCompressed, serializeMeta, type Serializer } from './codec.js'
 import { chordKeys, groupKey, taskKey } from './keys.js'
 import { toMeta } from './meta.js'
@@ -26,6 +28,19 @@ export interface ResultStoreOptions {
   deadlineMs: number
   /** Where durable stores run their SET+WAIT; without it they run on the shared connection. */
   durable?: DurablePool
+  /** The fetch routes' batched reads, shared by every prefix's store on one connection (one is made if not given). */
+  reads?: ReadBatcher
+  /** Batched stores on the shared connection, likewise. */
+  writes?: StoreBatcher
+}
+
+/** What readStoredWithTtl finds: the bytes untouched, and the key's remaining TTL (-1: none). */
+export interface StoredWithTtl {
+  stored: Buffer
+  /** As Redis's TTL says it: whole seconds, rounded. */
+  ttlSeconds: number
+  /** As PTTL says it: milliseconds. */
+  ttlMs: number
 }
 
 /** A key holds a list, hash, set, … where a Celery document (a string) should be. */
@@ -60,15 +75,26 @@ function counter (p: Promise<string | number | null>): Promise<number | null> {
   })
 }
 
+/** One store in a call of its own (a durable store's connection is its alone until its WAIT is answered). */
+async function storedAlone (client: RedisClient, item: StoreItem): Promise<StoreReply> {
+  const [reply] = await storeItems(client, [item])
+  if (reply === undefined || reply instanceof Error) throw reply ?? new Error('the store script answered nothing')
+  return reply
+}
+
 export class ResultStore {
   readonly #redis: RedisClient
   readonly #options: ResultStoreOptions
   readonly #observer: ResultObserver
+  readonly #reads: ReadBatcher
+  readonly #writes: StoreBatcher
 
   constructor (redis: RedisClient, options: ResultStoreOptions) {
     this.#redis = redis
     this.#options = options
     this.#observer = options.observer ?? noopObserver
+    this.#reads = options.reads ?? new ReadBatcher(redis)
+    this.#writes = options.writes ?? new StoreBatcher(redis)
   }
 
   /** Every call's deadline (RG_REDIS_COMMAND_TIMEOUT_MS), for callers that bound several reads as one. */
@@ -105,19 +131,21 @@ export class ResultStore {
   }
 
   /**
-   * The stored bytes, untouched, and the key's remaining TTL in seconds (-1: none), for answers whose caching
-   * headers depend on the TTL; null when nothing is stored. Two commands issued together ride the data
-   * connection's auto-pipelining into one write with everyone else's: an explicit pipeline() would be a write
-   * of its own per request and halved fetch throughput in bench/conditional.ts.
+   * The stored bytes, untouched, and the key's remaining TTL, for answers whose caching headers depend on the
+   * TTL; null when nothing is stored. Read with every other fetch of this turn of the event loop in one script
+   * call (redis/read-batch.ts): two commands per request (GET, TTL) cost the client more than the rest of a
+   * fetch's Redis work.
    */
-  readStoredWithTtl (taskId: string): Promise<{ stored: Buffer, ttlSeconds: number } | null> {
+  readStoredWithTtl (taskId: string): Promise<StoredWithTtl | null> {
     const key = this.channel(taskId)
     // The fetch route's hot path: plain promise chains, no async frames (each is a promise and a microtask).
-    return this.#call(() => Promise.all([this.#redis.getBuffer(key), this.#redis.ttl(key)]), true).then(([stored, ttl]) => {
-      if (stored === null) return null
-      this.#observer.payload('read', stored.length)
-      return { stored, ttlSeconds: ttl }
-    }, wrongTypeAsDecodeError)
+    return this.#call(() => this.#reads.read(key), true).then(found => {
+      if ('wrongType' in found) throw notADocument()
+      if (found.value === null) return null
+      this.#observer.payload('read', found.value.length)
+      const ttlMs = found.pttlMs
+      return { stored: found.value, ttlMs, ttlSeconds: ttlMs < 0 ? ttlMs : Math.floor((ttlMs + 500) / 1000) }
+    })
   }
 
   /** readStoredWithTtl with compressed values inflated (off the event loop, capped), as readDocument. */
@@ -197,9 +225,12 @@ export class ResultStore {
     const ttl = this.resolveTtl(req.ttlSeconds)
     const payload = serializeMeta(toMeta(taskId, req), this.#options.serializer)
     const key = this.channel(taskId)
+    const item: StoreItem = { key, payload, ttlSeconds: ttl ?? 0 }
     const write = async (client: RedisClient): Promise<StoreOutcome> => {
+      // With the other stores of this turn on the shared connection; alone on a durable one (its WAIT follows).
+      const send = client === this.#redis ? () => this.#writes.store(item) : () => storedAlone(client, item)
       // Retried only when Redis refused it (nothing ran): see CallOptions.readOnly.
-      const [applied, info] = await storeSpan(taskId, key, () => this.#call(() => client.storeResult(key, payload, ttl ?? 0), false, client))
+      const [applied, info] = await storeSpan(taskId, key, () => this.#call(send, false, client))
       if (applied === 2) {
         const left = Number(info)
         return { applied: false, currentState: 'SUCCESS', alreadyStored: true, ttlSeconds: left >= 0 ? left : null }

@@ -5,6 +5,8 @@ import type { Config } from '../config.js'
 import { ResultStore } from '../celery/result-store.js'
 import { ResultViews } from '../celery/view.js'
 import { Waiter } from '../celery/waiter.js'
+import { ReadBatcher } from '../redis/read-batch.js'
+import { StoreBatcher } from '../redis/store-batch.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,6 +23,9 @@ declare module 'fastify' {
 export default fp<{ config: Config }>(async (app, { config }) => {
   app.decorate('settings', config)
   const stores = new Map<string, ResultStore>()
+  // One batch of reads per connection, whatever the callers' prefixes.
+  const reads = new ReadBatcher(app.redis)
+  const writes = new StoreBatcher(app.redis)
   const storeForPrefix = (keyPrefix: string): ResultStore => {
     let store = stores.get(keyPrefix)
     if (store === undefined) {
@@ -31,7 +36,9 @@ export default fp<{ config: Config }>(async (app, { config }) => {
         maxInflatedBytes: config.results.maxBytes,
         observer: app.metrics.observer,
         deadlineMs: config.redis.commandTimeoutMs,
-        durable: app.redisDurable
+        durable: app.redisDurable,
+        reads,
+        writes
       })
       stores.set(keyPrefix, store)
     }

@@ -1,6 +1,8 @@
 /**
  * Loads every lua/<commandName>-<numKeys>.lua at boot and registers it with defineCommand; ioredis then
- * runs EVALSHA and falls back to EVAL on NOSCRIPT by itself. Types are declared below by declaration merging.
+ * runs EVALSHA and falls back to EVAL on NOSCRIPT by itself. `-n` instead of a number: the caller gives the
+ * key count as the first argument (a script over any number of keys). Types are declared below by
+ * declaration merging.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import type { Result } from 'ioredis'
@@ -8,8 +10,10 @@ import type { RedisClient } from './connect.js'
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** lua/storeResult-1.lua */
-    storeResult(key: string, payload: string | Buffer, ttlSeconds: number): Result<[0 | 1 | 2, number | string], Context>
+    /** lua/readWithTtl-n.lua: value (null: none, or not a string) and PTTL (-3: not a string) per key */
+    readWithTtlBuffer(numKeys: number, ...keys: string[]): Result<Array<Buffer | number | null>, Context>
+    /** lua/storeResults-n.lua: for each key, its payload and TTL after the keys; two elements per key back */
+    storeResults(numKeys: number, ...keysThenPayloadsAndTtls: Array<string | Buffer | number>): Result<Array<number | string>, Context>
     /** lua/enqueueWebhook-3.lua: the entry id, or null when already claimed */
     enqueueWebhook(claim: string, queue: string, counters: string, ttlSeconds: number, counter: string, ...fields: string[]): Result<string | null, Context>
     /** lua/retryWebhook-2.lua */
@@ -27,9 +31,10 @@ const LUA_DIR = new URL('./lua/', import.meta.url)
 
 export function defineScripts (client: RedisClient): void {
   for (const file of readdirSync(LUA_DIR)) {
-    const m = /^(\w+)-(\d+)\.lua$/.exec(file)
+    const m = /^(\w+)-(\d+|n)\.lua$/.exec(file)
     if (m === null) continue
     const [, name, numKeys] = m as unknown as [string, string, string]
-    client.defineCommand(name, { numberOfKeys: Number(numKeys), lua: readFileSync(new URL(file, LUA_DIR), 'utf8') })
+    const lua = readFileSync(new URL(file, LUA_DIR), 'utf8')
+    client.defineCommand(name, numKeys === 'n' ? { lua } : { numberOfKeys: Number(numKeys), lua })
   }
 }

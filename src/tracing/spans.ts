@@ -8,7 +8,7 @@ import { withSpan } from './span.js'
 /**
  * Runs the store script inside a `result_gateway.store` span: the channel it publishes on (Celery's: the key
  * name), whether it was applied and how many subscribers received the publish. `[applied, info]` is the
- * script's reply (storeResult-1.lua).
+ * script's reply for the key (storeResults-n.lua).
  */
 export async function storeSpan<T extends readonly [unknown, unknown]> (taskId: string, channel: string, store: () => Promise<T>): Promise<T> {
   return await withSpan('result_gateway.store', { [ATTR_TASK_ID]: taskId, 'messaging.system': 'redis', 'messaging.destination.name': channel }, async span => {

@@ -1,5 +1,5 @@
 /**
- * The store's SUCCESS-is-final guard (src/redis/lua/storeResult-1.lua) on documents other writers leave: it
+ * The store's SUCCESS-is-final guard (src/redis/lua/storeResults-n.lua) on documents other writers leave: it
  * refuses exactly when a JSON or msgpack reader would see status SUCCESS. Its fast path (the leading "status"
  * key decides, without decoding the whole document) must never disagree with a full decode: duplicate keys,
  * a key spelled with \u escapes, "status" inside a value, Celery's spaced format and a broken document.

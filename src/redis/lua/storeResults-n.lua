@@ -1,14 +1,20 @@
---[[ Store a Celery result unless a SUCCESS is already stored, then publish it as Celery does.
+--[[ Store Celery results unless a SUCCESS is already stored, then publish each as Celery does: every store of
+  one turn of the event loop in one call (redis/store-batch.ts), each key on its own, in order.
   Celery's own guard reads, then writes (racy); here the read and the write are one atomic step.
   A client retrying a store whose answer it never saw (a timeout on the way back) sends the same document
   again: when it equals the stored SUCCESS in everything but date_done, it is told so instead of a conflict.
   That comparison runs only when a SUCCESS is stored (the conflict path): the common store path is unchanged.
-  KEYS[1] result key; also the pub/sub channel (Celery publishes on the key name)
-  ARGV[1] encoded meta document, exactly the bytes to store and publish
-  ARGV[2] ttl in seconds; 0 = no expiry (SET without EX, as Celery does for result_expires=None)
-  Returns: { 1, subscribers that received the PUBLISH } when stored;
-           { 0, 'SUCCESS' } when refused (a different SUCCESS is stored);
-           { 2, remaining ttl in seconds (-1 = none) } when the same SUCCESS is already stored (nothing written) ]]
+  KEYS[i]      result key i (any number: the caller passes the count, hence "-n" in the file name); also its
+               pub/sub channel (Celery publishes on the key name). In Cluster all keys of one call share a slot.
+  ARGV[2i-1]   key i's encoded meta document, exactly the bytes to store and publish
+  ARGV[2i]     key i's ttl in seconds; 0 = no expiry (SET without EX, as Celery does for result_expires=None)
+  Returns: two elements per key, in order:
+           1, subscribers that received the PUBLISH                 when stored;
+           0, 'SUCCESS'                                             when refused (a different SUCCESS is stored);
+           2, remaining ttl in seconds (-1 = none)                  when the same SUCCESS is already stored
+                                                                    (nothing written);
+           -1, Redis's error text                                   when Redis refused a command for this key
+                                                                    (the others are stored all the same) ]]
 
 local function decode (doc)
   if string.byte(doc, 1) == 123 then return pcall(cjson.decode, doc) end
@@ -58,16 +64,25 @@ local function retried (stored, doc)
   return true
 end
 
-local current = redis.call('GET', KEYS[1])
-local stored = current and final(current)
-if stored then
-  if retried(stored, ARGV[1]) then return { 2, redis.call('TTL', KEYS[1]) } end
-  return { 0, 'SUCCESS' }
+-- One key's store: its code and info (see Returns); a command Redis refuses is this key's answer alone.
+local function store (key, doc, ttl)
+  local current = redis.pcall('GET', key)
+  if type(current) == 'table' and current.err then return -1, current.err end
+  local stored = current and final(current)
+  if stored then
+    if retried(stored, doc) then return 2, redis.call('TTL', key) end
+    return 0, 'SUCCESS'
+  end
+  local set
+  if ttl > 0 then set = redis.pcall('SET', key, doc, 'EX', ttl) else set = redis.pcall('SET', key, doc) end
+  if type(set) == 'table' and set.err then return -1, set.err end
+  local published = redis.pcall('PUBLISH', key, doc)
+  if type(published) == 'table' and published.err then return -1, published.err end
+  return 1, published
 end
-local ttl = tonumber(ARGV[2])
-if ttl > 0 then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
-else
-  redis.call('SET', KEYS[1], ARGV[1])
+
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[2 * i - 1], out[2 * i] = store(key, ARGV[2 * i - 1], tonumber(ARGV[2 * i]))
 end
-return { 1, redis.call('PUBLISH', KEYS[1], ARGV[1]) }
+return out
