@@ -43,8 +43,10 @@ export const PROBLEM_TYPES = {
 
 export type ProblemCode = keyof typeof PROBLEM_TYPES
 
-export const ResultNotFound = createError<[string]>(
-  'RG_RESULT_NOT_FOUND', 'No result is stored for task %s (Celery would report it as PENDING)', 404)
+const RESULT_NOT_FOUND = 'No result is stored for task %s (Celery would report it as PENDING)'
+export const ResultNotFound = createError<[string]>('RG_RESULT_NOT_FOUND', RESULT_NOT_FOUND, 404)
+/** ResultNotFound's detail, for the fetch routes' 404, answered without an Error (plugins/problem.ts's sendProblem). */
+export const resultNotFoundDetail = (taskId: string): string => RESULT_NOT_FOUND.replace('%s', taskId)
 export const GroupNotFound = createError<[string]>(
   'RG_GROUP_NOT_FOUND', 'No saved group and no chord counters for group %s (GroupResult.save() stores a group)', 404)
 export const RouteNotFound = createError<[string, string]>(

@@ -5,7 +5,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { waitForView } from '../../celery/wait-result.js'
-import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound } from '../../errors.js'
+import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, resultNotFoundDetail } from '../../errors.js'
+import { sendProblem } from '../../plugins/problem.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { cachedAnswer, readAnswer, type Answer } from '../../cache/answers.js'
 import type { ResultStore } from '../../celery/result-store.js'
@@ -39,13 +40,17 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }
   /** Sends an answer (or throws not found); the handlers below return undefined once it is sent. */
   const send = (req: FastifyRequest, reply: FastifyReply, taskId: string, a: Answer | null): undefined => {
-    if (a === null) throw new ResultNotFound(taskId)
+    if (a === null) {
+      // The answer a poller gets until the task is done: no Error made for it (see sendProblem).
+      sendProblem(req, reply, 'RG_RESULT_NOT_FOUND', resultNotFoundDetail(taskId))
+      return undefined
+    }
     if (!notModified(req, reply, a.etag, cacheControl(a.ready, a.ttlSeconds))) reply.type(a.contentType).send(a.body)
     return undefined
   }
   /**
    * Fetch view or raw: from the answer cache when it holds the key (no Redis, no scan, no promise: a sync
-   * handler that has sent its answer returns undefined), else GET + TTL. Codec errors become problems.
+   * handler that has sent its answer returns undefined), else the key and its TTL are read. Codec errors become problems.
    */
   const fetchAnswer = (req: FastifyRequest, reply: FastifyReply, taskId: string, kind: 'view' | 'raw'): Promise<undefined> | undefined => {
     const results = app.storeFor(req)
