@@ -6,7 +6,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Cluster, Redis } from 'ioredis'
-import { Counter, Gauge } from 'prom-client'
+import { Gauge } from 'prom-client'
+import { Tally } from './metrics-tally.js'
 import { AnswerCache } from '../cache/answer-cache.js'
 import { Tracking } from '../cache/tracking.js'
 import { taskKeyHead } from '../celery/keys.js'
@@ -24,17 +25,19 @@ const P = 'result_gateway_cache_'
 
 function counters (app: FastifyInstance, cache: () => AnswerCache) {
   const registers = [app.metrics.registry]
-  const hits = new Counter({ name: `${P}hits_total`, help: 'Fetches (view, raw, not found) answered from the answer cache, without Redis', registers })
-  const misses = new Counter({ name: `${P}misses_total`, help: 'Fetches the answer cache had no current entry for (read from Redis) while the cache was live', registers })
-  const invalidations = new Counter({ name: `${P}invalidations_total`, help: 'Keys invalidated by Redis (CLIENT TRACKING messages)', registers })
-  const flushes = new Counter({ name: `${P}flushes_total`, help: 'Times the whole answer cache was emptied (a connection lost or back, a failover, a flush-all message)', registers })
+  // Tallies, not prom-client counters: a hit is the whole of a polled fetch's work, a label hash would be a
+  // noticeable part of it.
+  const hits = new Tally({ name: `${P}hits_total`, help: 'Fetches (view, raw, not found) answered from the answer cache, without Redis', labelNames: [], registers }).of({})
+  const misses = new Tally({ name: `${P}misses_total`, help: 'Fetches the answer cache had no current entry for (read from Redis) while the cache was live', labelNames: [], registers }).of({})
+  const invalidations = new Tally({ name: `${P}invalidations_total`, help: 'Keys invalidated by Redis (CLIENT TRACKING messages)', labelNames: [], registers }).of({})
+  const flushes = new Tally({ name: `${P}flushes_total`, help: 'Times the whole answer cache was emptied (a connection lost or back, a failover, a flush-all message)', labelNames: [], registers }).of({})
   new Gauge({ name: `${P}bytes`, help: 'Bytes of answers the cache holds (RG_CACHE_MAX_BYTES bounds it)', registers, collect () { this.set(cache().bytes) } }) // eslint-disable-line no-new
   new Gauge({ name: `${P}live`, help: 'Whether the answer cache is in use (1: tracking on and redirected) or not (0: off, or waiting for Redis)', registers, collect () { this.set(cache().live ? 1 : 0) } }) // eslint-disable-line no-new
   return {
-    hit: () => hits.inc(),
-    miss: () => misses.inc(),
-    invalidated: (n: number) => invalidations.inc(n),
-    flushed: () => flushes.inc()
+    hit: () => { hits.n++ },
+    miss: () => { misses.n++ },
+    invalidated: (n: number) => { invalidations.n += n },
+    flushed: () => { flushes.n++ }
   }
 }
 

@@ -12,6 +12,7 @@ import { stateLabel, type ResultObserver } from '../celery/observer.js'
 import type { Config } from '../config.js'
 import { VERSION } from '../version.js'
 import { isLongPoll, statusLabel, waitBuckets } from './metrics-labels.js'
+import { Tally, type Tallied } from './metrics-tally.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -86,7 +87,7 @@ export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops' | 'auth'> }>(a
   for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name)
   staticGauges(registry, config)
 
-  const httpRequests = new Counter({ name: `${P}http_requests_total`, help: 'HTTP requests answered, by route template, method and exact status (other = a status outside the known set)', labelNames: ['route', 'method', 'code'] as const, registers: [registry] })
+  const httpRequests = new Tally({ name: `${P}http_requests_total`, help: 'HTTP requests answered, by route template, method and exact status (other = a status outside the known set)', labelNames: ['route', 'method', 'code'] as const, registers: [registry] })
   const httpDuration = new Histogram({ name: `${P}http_request_duration_seconds`, help: 'HTTP request latency, by route template and method (long-polls and streams are in result_gateway_wait_duration_seconds)', labelNames: ['route', 'method'] as const, buckets: LATENCY_BUCKETS, registers: [registry] })
   const waitDuration = new Histogram({ name: `${P}wait_duration_seconds`, help: 'Duration of long-poll and streaming requests, by route template; buckets end at RG_WAIT_MAX_SECONDS', labelNames: ['route'] as const, buckets: waitBuckets(config.wait.maxSeconds), registers: [registry] })
   const redisDuration = new Histogram({ name: `${P}redis_command_duration_seconds`, help: 'Redis command latency, by command', labelNames: ['command'] as const, buckets: LATENCY_BUCKETS, registers: [registry] })
@@ -130,19 +131,19 @@ export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops' | 'auth'> }>(a
   })
   const waits = new Counter({ name: `${P}wait_outcomes_total`, help: 'Finished waits, by outcome (ready, timeout, cancelled, interrupted)', labelNames: ['outcome'] as const, registers: [registry] })
   const wake = new Histogram({ name: `${P}wake_latency_seconds`, help: 'Time from a waking PUBLISH reaching the gateway to the waiter\'s answer written to its socket', buckets: LATENCY_BUCKETS, registers: [registry] })
-  const fetched = new Counter({ name: `${P}results_fetched_total`, help: 'Results read and decoded, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
-  const stored = new Counter({ name: `${P}results_stored_total`, help: 'Results written, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
+  const fetched = new Tally({ name: `${P}results_fetched_total`, help: 'Results read and decoded, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
+  const stored = new Tally({ name: `${P}results_stored_total`, help: 'Results written, by state (custom states as CUSTOM)', labelNames: ['state'] as const, registers: [registry] })
   const refused = new Counter({ name: `${P}store_refusals_total`, help: 'Stores refused because a SUCCESS was already stored', registers: [registry] })
   const payload = new Histogram({ name: `${P}payload_bytes`, help: 'Size of result documents read and written', labelNames: ['direction'] as const, buckets: [256, 1024, 4096, 16384, 65536, 262144, 1048576], registers: [registry] })
   const decodeErrors = new Counter({ name: `${P}decode_errors_total`, help: 'Stored or published values that could not be decoded, by serializer', labelNames: ['serializer'] as const, registers: [registry] })
 
   const payloadBy = cached(direction => payload.labels({ direction }))
-  const fetchedBy = cached(state => fetched.labels({ state }))
-  const storedBy = cached(state => stored.labels({ state }))
+  const fetchedBy = cached(state => fetched.of({ state }))
+  const storedBy = cached(state => stored.of({ state }))
   const observer: ResultObserver = {
     payload: (direction, bytes) => payloadBy(direction).observe(bytes),
-    fetched: (state) => fetchedBy(stateLabel(state)).inc(),
-    stored: (state) => storedBy(stateLabel(state)).inc(),
+    fetched: (state) => { fetchedBy(stateLabel(state)).n++ },
+    stored: (state) => { storedBy(stateLabel(state)).n++ },
     refused: () => refused.inc(),
     decodeError: (format) => decodeErrors.inc({ serializer: format }),
     waited: (outcome, wakeSeconds) => {
@@ -155,23 +156,33 @@ export default fp<{ config: Pick<Config, 'wait' | 'batch' | 'ops' | 'auth'> }>(a
   for (const client of [app.redis, app.redisSubscriber, app.redisRateLimit]) instrumentRedis(client, redisDuration, redisErrors)
   app.decorate('metrics', { registry, observer })
 
-  const requestCount = cached(key => {
-    const [route = '', method = '', code = ''] = key.split(' ')
-    return httpRequests.labels({ route, method, code })
-  })
-  const requestTime = cached(key => {
-    const [route = '', method = ''] = key.split(' ')
-    return httpDuration.labels({ route, method })
-  })
-  const waitTime = cached(route => waitDuration.labels({ route }))
-  // A callback hook, not an async one: no promise per request on the hot path.
+  /** A route's figures: its duration child (latency or wait histogram), and its counts by status. */
+  interface RouteFigures { time: { observe: (seconds: number) => void }, counts: Map<number, Tallied>, route: string, method: string }
+  const figures = new Map<string, RouteFigures>()
+  const figuresOf = (route: string, method: string): RouteFigures => {
+    const key = `${method} ${route}`
+    let f = figures.get(key)
+    if (f === undefined) {
+      f = { time: isLongPoll(route) ? waitDuration.labels({ route }) : httpDuration.labels({ route, method }), counts: new Map(), route, method }
+      figures.set(key, f)
+    }
+    return f
+  }
+  // A callback hook, not an async one: no promise per request on the hot path. Everything a request's figures
+  // need is looked up per route and method once (the labelled histogram child, the counts by status).
+  let last: RouteFigures | undefined
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched'
     if (route !== '/metrics') {
-      const key = `${route} ${req.method}`
-      requestCount(`${key} ${statusLabel(reply.statusCode)}`).inc()
-      if (isLongPoll(route)) waitTime(route).observe(reply.elapsedTime / 1000)
-      else requestTime(key).observe(reply.elapsedTime / 1000)
+      const f = last !== undefined && last.route === route && last.method === req.method ? last : (last = figuresOf(route, req.method))
+      const status = reply.statusCode
+      let count = f.counts.get(status)
+      if (count === undefined) {
+        count = httpRequests.of({ route, method: f.method, code: statusLabel(status) })
+        f.counts.set(status, count)
+      }
+      count.n++
+      f.time.observe(reply.elapsedTime / 1000)
     }
     done()
   })
