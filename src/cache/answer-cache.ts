@@ -13,6 +13,7 @@
  *   not be sent to make it notice).
  * @see https://redis.io/docs/latest/develop/reference/client-side-caching/
  */
+import { FrequencySketch } from './frequency.js'
 
 /** What one answer costs besides its bytes (Map slot, object headers, strings of the tags): measured ~ 0.4 KB. */
 export const ENTRY_OVERHEAD_BYTES = 400
@@ -23,7 +24,18 @@ export const ENTRY_OVERHEAD_BYTES = 400
  * retained buffers cost more CPU than the few hits it bought (bench/scenarios/cache.ts).
  */
 export const DOORKEEPER_KEYS = 16_384
-/** Deadlines come from TTL in whole seconds, which Redis rounds to the nearest: half a second of margin. */
+/** Counters per row of the frequency sketch (frequency.ts), and the misses after which its counts halve. */
+export const SKETCH_WIDTH = 32_768
+/**
+ * Once the cache is full, the fewest misses lately a key needs to come in: reads spread at random over many
+ * more keys than it holds reach it rarely (a steady cache, no churn); a polled key on its third miss.
+ */
+export const ADMIT_MIN_MISSES = 3
+/**
+ * Entries go this long before their key's deadline: the deadline is PTTL counted from before the read was sent
+ * (early, never late), and this margin keeps a client's max-age, in whole seconds rounded as TTL rounds them,
+ * from outliving the key.
+ */
 export const TTL_ROUNDING_MS = 500
 
 /** A view answer, ready to send. */
@@ -31,18 +43,26 @@ export interface ViewAnswer { body: Buffer, etag: string, state: string, ready: 
 /** A raw answer: the stored bytes are sent as they are. */
 export interface RawAnswer { etag: string, ready: boolean, contentType: string }
 
-export interface Found {
-  readonly missing: false
+/** What every entry has: its key, its size, and its place in the eviction order. */
+interface Kept {
   readonly key: string
+  bytes: number
+  /** Read since eviction last passed it (its second chance). */
+  used: boolean
+  /** The eviction order's neighbours (see AnswerCache's #newest / #oldest). */
+  newer?: Entry | undefined
+  older?: Entry | undefined
+}
+export interface Found extends Kept {
+  readonly missing: false
   /** The stored bytes (a copy: never a slice of a socket buffer, which would pin the whole chunk). */
   readonly raw: Buffer
   /** When the key expires (ms since the epoch), Infinity when it never does. */
   readonly expiresAt: number
   view?: ViewAnswer
   rawAnswer?: RawAnswer
-  bytes: number
 }
-export interface Missing { readonly missing: true, readonly key: string, bytes: number }
+export interface Missing extends Kept { readonly missing: true }
 export type Entry = Found | Missing
 
 /** Taken before a read is sent; the read may fill the cache only while it is still current. */
@@ -67,9 +87,18 @@ export function ttlSecondsAt (expiresAt: number, now: number): number {
 export class AnswerCache {
   readonly maxBytes: number
   readonly #entries = new Map<string, Entry>()
+  /**
+   * The entries in eviction order, a list through the entries themselves (no Map iteration: a Map whose
+   * oldest entries are deleted and re-added over and over iterates over the holes they leave until it
+   * rehashes, and eviction started every search at the oldest: measured as 20 % more CPU per cold fetch).
+   */
+  #newest: Entry | undefined
+  #oldest: Entry | undefined
   readonly #tokens = new Map<string, Token>()
   /** Keys missed once recently (see DOORKEEPER_KEYS); emptied when full. */
   readonly #seen = new Set<string>()
+  /** Misses per key lately: when the cache is full, who may replace whom (TinyLFU; see #admits). */
+  readonly #missed = new FrequencySketch(SKETCH_WIDTH)
   readonly #counters: CacheCounters
   #bytes = 0
   #epoch = 0
@@ -98,9 +127,8 @@ export class AnswerCache {
       this.#counters.miss()
       return undefined
     }
-    // Least recently used goes first: a Map iterates in insertion order, so a hit moves to the end.
-    this.#entries.delete(key)
-    this.#entries.set(key, e)
+    // Marked, not moved: eviction gives a used entry a second chance (see #evict), so a hit costs no Map writes.
+    e.used = true
     this.#counters.hit()
     return e
   }
@@ -111,6 +139,7 @@ export class AnswerCache {
    */
   begin (key: string): Ticket | null {
     if (!this.#live) return null
+    this.#missed.increment(key)
     if (!this.#seen.has(key)) {
       if (this.#seen.size >= DOORKEEPER_KEYS) this.#seen.clear()
       this.#seen.add(key)
@@ -136,18 +165,18 @@ export class AnswerCache {
     return this.#live && t.epoch === this.#epoch && this.#tokens.get(t.key) === t.token
   }
 
-  /** Fills with what the read found: the stored bytes (copied here) and their key's remaining TTL. */
-  fillFound (t: Ticket | null, raw: Buffer, ttlSeconds: number, startedAt: number): Found | null {
+  /** Fills with what the read found: the stored bytes (copied here) and their key's remaining PTTL (-1: none). */
+  fillFound (t: Ticket | null, raw: Buffer, ttlMs: number, startedAt: number): Found | null {
     if (t === null || t.settled) return null
     const current = this.#current(t)
     this.release(t)
     const size = raw.length + ENTRY_OVERHEAD_BYTES
     // The TTL was measured after startedAt: counting from startedAt puts the deadline early, never late.
-    const expiresAt = ttlSeconds < 0 ? Infinity : startedAt + ttlSeconds * 1000
-    if (!current || size > this.maxBytes / 4 || expiresAt - TTL_ROUNDING_MS <= startedAt) return null
+    const expiresAt = ttlMs < 0 ? Infinity : startedAt + ttlMs
+    if (!current || size > this.maxBytes / 4 || expiresAt - TTL_ROUNDING_MS <= startedAt || !this.#admits(t.key, size)) return null
     const copy = Buffer.allocUnsafeSlow(raw.length)
     raw.copy(copy)
-    const e: Found = { missing: false, key: t.key, raw: copy, expiresAt, bytes: size }
+    const e: Found = { missing: false, key: t.key, raw: copy, expiresAt, bytes: size, used: false }
     this.#put(e)
     return e
   }
@@ -157,7 +186,8 @@ export class AnswerCache {
     if (t === null || t.settled) return
     const current = this.#current(t)
     this.release(t)
-    if (current) this.#put({ missing: true, key: t.key, bytes: t.key.length * 2 + ENTRY_OVERHEAD_BYTES })
+    const bytes = t.key.length * 2 + ENTRY_OVERHEAD_BYTES
+    if (current && this.#admits(t.key, bytes)) this.#put({ missing: true, key: t.key, bytes, used: false })
   }
 
   /** An answer derived from an entry's bytes (the view, the raw answer) now counts towards the bound. */
@@ -184,6 +214,7 @@ export class AnswerCache {
   /** Everything goes, and no read begun before this may fill: a connection dropped, a failover, a FLUSHALL. */
   flush (): void {
     this.#entries.clear()
+    this.#newest = this.#oldest = undefined
     this.#tokens.clear()
     this.#seen.clear()
     this.#bytes = 0
@@ -203,23 +234,74 @@ export class AnswerCache {
     this.flush()
   }
 
+  /**
+   * Whether `key` may come in (TinyLFU's admission): always while there is room; once full, only when it was
+   * missed often lately (ADMIT_MIN_MISSES) and more often than the entry that would go to make room. Reads spread evenly over far more keys
+   * than the cache holds then stop replacing one cold entry with another (a copy kept, one thrown away: work
+   * for nothing), and the cache keeps a steady part of them; a key polled again and again gets in.
+   */
+  #admits (key: string, bytes: number): boolean {
+    if (this.#bytes + bytes <= this.maxBytes || this.#entries.has(key)) return true
+    const victim = this.#victim()
+    if (victim === undefined) return true
+    const missed = this.#missed.frequency(key)
+    return missed >= ADMIT_MIN_MISSES && missed > this.#missed.frequency(victim)
+  }
+
+  /** The key eviction takes next (CLOCK: used entries on the way get their second chance, as #evict gives it). */
+  #victim (): string | undefined {
+    for (let e = this.#oldest; e !== undefined; e = this.#oldest) {
+      if (!e.used) return e.key
+      e.used = false
+      this.#unlink(e)
+      this.#link(e)
+    }
+    return undefined
+  }
+
   #put (e: Entry): void {
     const old = this.#entries.get(e.key)
     if (old !== undefined) this.#drop(e.key, old)
     this.#entries.set(e.key, e)
+    this.#link(e)
     this.#bytes += e.bytes
     this.#evict()
   }
 
   #drop (key: string, e: Entry): void {
     this.#entries.delete(key)
+    this.#unlink(e)
     this.#bytes -= e.bytes
   }
 
+  /** As the newest. */
+  #link (e: Entry): void {
+    e.older = this.#newest
+    e.newer = undefined
+    if (this.#newest !== undefined) this.#newest.newer = e
+    this.#newest = e
+    this.#oldest ??= e
+  }
+
+  #unlink (e: Entry): void {
+    if (e.newer !== undefined) e.newer.older = e.older
+    else this.#newest = e.older
+    if (e.older !== undefined) e.older.newer = e.newer
+    else this.#oldest = e.newer
+    e.newer = e.older = undefined
+  }
+
+  /**
+   * Least recently used out first, approximately (CLOCK, second chance): from the oldest, an entry read since
+   * it was last passed becomes the newest, unmarked, instead of going, so the first one out is the oldest entry
+   * nobody read since. (Every entry marked: one pass unmarks them all, the next evicts.)
+   */
   #evict (): void {
-    for (const [key, e] of this.#entries) {
-      if (this.#bytes <= this.maxBytes) return
-      this.#drop(key, e)
+    while (this.#bytes > this.maxBytes) {
+      const key = this.#victim()
+      const e = key === undefined ? undefined : this.#entries.get(key)
+      if (e === undefined) return
+      this.#drop(e.key, e)
     }
   }
 }

@@ -1,12 +1,12 @@
 /**
  * The fetch routes' answers (view, raw, not found) through the answer cache: a hit costs no Redis command and
  * none of the contract's work (scan, view, digest), which was done once, when the entry was filled; a miss
- * reads GET + TTL as before and fills. Only plain JSON documents are cached: compressed values, msgpack and
+ * reads the key and its TTL (redis/read-batch.ts) and fills. Only plain JSON documents are cached: compressed values, msgpack and
  * anything that fails to decode take the uncached path every time (rare, and correct as before).
  */
 import { isCompressed, inflateStored, type Serializer } from '../celery/codec.js'
 import { READY_STATES } from '../celery/meta.js'
-import type { ResultStore } from '../celery/result-store.js'
+import type { ResultStore, StoredWithTtl } from '../celery/result-store.js'
 import type { ResultViews } from '../celery/view.js'
 import { etagOf } from '../routes/v1/conditional.js'
 import { ttlSecondsAt, type AnswerCache, type Found, type Ticket } from './answer-cache.js'
@@ -25,8 +25,8 @@ const ANSWER_OVERHEAD_BYTES = 120
 function viewOf (e: Found, { cache, views }: Fetching, taskId: string): NonNullable<Found['view']> {
   let v = e.view
   if (v === undefined) {
-    const t = views.text(e.raw, taskId)
-    v = { body: Buffer.from(t.body), etag: etagOf(e.raw, 'view'), state: t.state, ready: t.ready }
+    const t = views.bytes(e.raw, taskId)
+    v = { body: t.body, etag: etagOf(e.raw, 'view'), state: t.state, ready: t.ready }
     e.view = v
     cache.grew(e, v.body.length + ANSWER_OVERHEAD_BYTES)
   }
@@ -61,7 +61,7 @@ export function cachedAnswer (f: Fetching, taskId: string, kind: 'view' | 'raw')
   return { body: e.raw, etag: r.etag, ready: r.ready, ttlSeconds, contentType: r.contentType }
 }
 
-/** Reads the key (GET + TTL) and answers, filling the cache when the read is still current. */
+/** Reads the key and its TTL (batched: redis/read-batch.ts) and answers, filling the cache when the read is still current. */
 export async function readAnswer (f: Fetching, taskId: string, kind: 'view' | 'raw'): Promise<Answer | null> {
   const { cache, store } = f
   const ticket = cache.begin(store.channel(taskId))
@@ -72,23 +72,23 @@ export async function readAnswer (f: Fetching, taskId: string, kind: 'view' | 'r
       cache.fillMissing(ticket)
       return null
     }
-    return await answerOf(f, ticket, taskId, kind, found.stored, found.ttlSeconds, startedAt)
+    return await answerOf(f, ticket, taskId, kind, found, startedAt)
   } finally {
     cache.release(ticket) // a no-op after a fill
   }
 }
 
 async function answerOf ({ cache, views }: Fetching, ticket: Ticket | null, taskId: string, kind: 'view' | 'raw',
-  stored: Buffer, ttlSeconds: number, startedAt: number): Promise<Answer> {
+  { stored, ttlSeconds, ttlMs }: StoredWithTtl, startedAt: number): Promise<Answer> {
   if (kind === 'view' && isCompressed(stored)) {
     // Served inflated, never cached (the raw route refuses these bytes).
-    const t = views.text(await inflateStored(stored, views.maxInflatedBytes), taskId)
-    return { body: Buffer.from(t.body), etag: etagOf(stored, 'view'), ready: t.ready, ttlSeconds, contentType: VIEW_TYPE }
+    const t = views.bytes(await inflateStored(stored, views.maxInflatedBytes), taskId)
+    return { body: t.body, etag: etagOf(stored, 'view'), ready: t.ready, ttlSeconds, contentType: VIEW_TYPE }
   }
   if (kind === 'view') {
-    const t = views.text(stored, taskId)
-    const view = { body: Buffer.from(t.body), etag: etagOf(stored, 'view'), state: t.state, ready: t.ready }
-    const e = stored[0] === 0x7b ? cache.fillFound(ticket, stored, ttlSeconds, startedAt) : null
+    const t = views.bytes(stored, taskId)
+    const view = { body: t.body, etag: etagOf(stored, 'view'), state: t.state, ready: t.ready }
+    const e = stored[0] === 0x7b ? cache.fillFound(ticket, stored, ttlMs, startedAt) : null
     if (e !== null) {
       e.view = view
       cache.grew(e, view.body.length + ANSWER_OVERHEAD_BYTES)
@@ -97,7 +97,7 @@ async function answerOf ({ cache, views }: Fetching, ticket: Ticket | null, task
   }
   const { format, state } = views.verify(stored, taskId)
   const raw = { etag: etagOf(stored, 'raw'), ready: READY_STATES.has(state), contentType: RAW_TYPES[format] }
-  const e = format === 'json' ? cache.fillFound(ticket, stored, ttlSeconds, startedAt) : null
+  const e = format === 'json' ? cache.fillFound(ticket, stored, ttlMs, startedAt) : null
   if (e !== null) {
     e.rawAnswer = raw
     cache.grew(e, ANSWER_OVERHEAD_BYTES)

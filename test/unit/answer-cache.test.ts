@@ -52,7 +52,7 @@ t.test('a flush voids every read in flight; nothing fills while dark', async t =
 t.test('an entry is never served at its key\'s expiry, and max-age comes from the deadline at answer time', async t => {
   const c = liveCache()
   const start = 1_000_000
-  const e = c.fillFound(c.begin('k'), doc(1), 10, start)
+  const e = c.fillFound(c.begin('k'), doc(1), 10_000, start)
   t.ok(e)
   t.equal(e?.expiresAt, start + 10_000)
   t.equal(ttlSecondsAt(start + 10_000, start), 10)
@@ -69,6 +69,7 @@ t.test('bounded by bytes, least recently used out first', async t => {
   for (const k of ['a', 'b', 'c', 'e']) c.fillFound(c.begin(k), doc(1), -1, Date.now())
   t.equal(c.size, 4)
   t.ok(c.get('a'), 'a used: b is now the oldest')
+  c.release(c.begin('d')) // d missed more often than b: admitted over it (see the admission test below)
   c.fillFound(c.begin('d'), doc(1), -1, Date.now())
   t.equal(c.size, 4)
   t.equal(c.get('b'), undefined, 'b evicted')
@@ -100,10 +101,45 @@ t.test('admission: a key fills on its second read, not its first', async t => {
   t.equal(c.begin('k'), null, 'a flush forgets what was seen')
 })
 
+t.test('admission once full: a key comes in only over an entry missed less often lately (TinyLFU)', async t => {
+  const one = doc(1).length + ENTRY_OVERHEAD_BYTES
+  const c = liveCache(one * 4)
+  for (const k of ['a', 'b', 'c', 'e']) c.fillFound(c.begin(k), doc(1), -1, Date.now())
+  t.equal(c.fillFound(c.begin('x'), doc(1), -1, Date.now()), null, 'missed as often as the entry it would evict: refused, nothing replaced')
+  t.equal(c.size, 4)
+  t.ok(['a', 'b', 'c', 'e'].every(k => c.get(k) !== undefined), 'every entry kept')
+  c.release(c.begin('y'))
+  c.release(c.begin('y'))
+  t.ok(c.fillFound(c.begin('y'), doc(1), -1, Date.now()), 'missed more often than the oldest unused entry: admitted')
+  t.equal(c.size, 4, 'one entry made room')
+  const wide = liveCache(one * 8)
+  wide.fillFound(wide.begin('p'), doc(1), -1, Date.now())
+  t.ok(wide.fillFound(wide.begin('q'), doc(1), -1, Date.now()), 'while there is room, any admitted key comes in')
+})
+
 t.test('tracking helpers', async t => {
   t.same(trackedPrefixes(['celery-task-meta-', 'a_celery-task-meta-', 'celery-task-meta-']), ['celery-task-meta-', 'a_celery-task-meta-'])
   t.same(trackedPrefixes(['x:celery-task-meta-', 'x:celery-task-meta-y']), ['x:celery-task-meta-'], 'an overlapping prefix is covered by the shorter one')
   t.equal(invalidatedKeys(null), null, 'null is flush-all')
   t.same(invalidatedKeys([Buffer.from('a'), Buffer.from('b')]), ['a', 'b'])
   t.same(invalidatedKeys(Buffer.from('a')), ['a'])
+})
+
+t.test('the frequency sketch: counts reads, never below the truth, fades with age', async t => {
+  const { FrequencySketch } = await import('../../src/cache/frequency.js')
+  const s = new FrequencySketch(1024)
+  for (let i = 0; i < 5; i++) s.increment('hot')
+  s.increment('warm')
+  t.equal(s.frequency('hot'), 5)
+  t.equal(s.frequency('warm'), 1)
+  t.equal(s.frequency('never'), 0)
+  for (let i = 0; i < 40; i++) s.increment('capped')
+  t.equal(s.frequency('capped'), 15, 'counters saturate')
+  let overestimated = 0
+  for (let i = 0; i < 500; i++) s.increment(`k${i}`)
+  for (let i = 0; i < 500; i++) if (s.frequency(`k${i}`) < 1) overestimated++
+  t.equal(overestimated, 0, 'never below the true count')
+  for (let i = 0; i < 10 * 1024; i++) s.increment(`fill${i % 64}`)
+  t.ok(s.frequency('hot') < 5, 'halved once the sample is full: old reads count for less')
+  t.throws(() => new FrequencySketch(1000), /power of two/)
 })
