@@ -4,13 +4,15 @@
  * the report shows, in the same run, how much of the gap to webdis is Node's HTTP stack itself.
  * /view/:id is the second control: the same bare Fastify doing only the work the fetch view's contract asks
  * of any implementation (README, #16): the key's TTL for Cache-Control, the stored document validated and its
- * view built (the gateway's own fast view), an ETag digest of the stored bytes. No auth, metrics, hooks,
+ * view built (the gateway's own fast view, as bytes), an ETag digest of the stored bytes, with the gateway's
+ * own batched read of the value and its TTL (src/redis/read-batch.ts). No auth, metrics, hooks,
  * deadlines or error model: what is left between it and the gateway is the gateway's own plumbing.
  * /raw-contract/:id is the same for the raw route: TTL, the stored document proved valid JSON with a string
  * status (one validating pass, the gateway's own scanner), an ETag; the bytes sent as they are.
  * PUT /store/:id is the store route's contract work: the body proved valid UTF-8 and no deeper than Celery
  * reads (one validating scan, the gateway's own) with `result` kept as the client's bytes, the Celery document
- * built, and the atomic SUCCESS-is-final write + PUBLISH (the gateway's own Lua script); no schema, auth,
+ * built, and the atomic SUCCESS-is-final write + PUBLISH (the gateway's own Lua script, batched as the gateway
+ * batches it: src/redis/store-batch.ts); no schema, auth,
  * metrics or error model.
  * /v1/results/:id/wait is the third: a bare long-poll, one SUBSCRIBE per waiter on one subscriber connection,
  * answered with the published bytes as they are when its channel's message comes (no view, no checks), and
@@ -20,17 +22,24 @@
  */
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import { fastJsonView } from '../src/celery/fast-view.js'
+import { fastJsonViewBytes } from '../src/celery/fast-view.js'
 import { serializeMeta } from '../src/celery/codec.js'
 import { jsonMembers, MAX_VALUE_DEPTH, RawJson, scanBody } from '../src/celery/json-text.js'
 import { READY_STATES, toMeta } from '../src/celery/meta.js'
+import { ReadBatcher } from '../src/redis/read-batch.js'
 import { defineScripts } from '../src/redis/scripts.js'
+import { StoreBatcher } from '../src/redis/store-batch.js'
 import { cacheControl, etagOf } from '../src/routes/v1/conditional.js'
 import type { StoreRequest } from '../src/schemas/result.js'
 
 const [port, redisPort] = process.argv.slice(2).map(Number)
-const redis = new Redis(redisPort ?? 6379, '127.0.0.1', { enableAutoPipelining: true })
+// The gateway's own Redis usage: auto-pipelining, with its batched reads and stores sent as they are issued.
+const redis = new Redis(redisPort ?? 6379, '127.0.0.1', { enableAutoPipelining: true, autoPipeliningIgnoredCommands: ['readWithTtl', 'storeResults'] })
 defineScripts(redis)
+const reads = new ReadBatcher(redis)
+const stores = new StoreBatcher(redis)
+/** PTTL as TTL says it (whole seconds, rounded; -1: none), for Cache-Control. */
+const ttlSeconds = (pttlMs: number): number => pttlMs < 0 ? pttlMs : Math.floor((pttlMs + 500) / 1000)
 const app = Fastify()
 app.removeContentTypeParser('application/json')
 app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
@@ -41,7 +50,7 @@ app.put<{ Params: { id: string }, Body: Buffer }>('/store/:id', async (req, repl
   if (span === undefined) return reply.code(400).send()
   const rest = JSON.parse(`${buf.toString('utf8', 0, span[0])}null${buf.toString('utf8', span[1])}`) as StoreRequest
   const payload = serializeMeta(toMeta(req.params.id, { ...rest, result: new RawJson(buf.subarray(span[0], span[1])) }), 'json')
-  const [applied, info] = await redis.storeResult(`celery-task-meta-${req.params.id}`, payload, rest.ttlSeconds ?? 86400)
+  const [applied, info] = await stores.store({ key: `celery-task-meta-${req.params.id}`, payload, ttlSeconds: rest.ttlSeconds ?? 86400 })
   return reply.type('application/json').send(`{"taskId":${JSON.stringify(req.params.id)},"applied":${String(applied === 1)},"published":${Number(info)}}`)
 })
 app.get<{ Params: { id: string } }>('/raw/:id', async (req, reply) => {
@@ -49,18 +58,19 @@ app.get<{ Params: { id: string } }>('/raw/:id', async (req, reply) => {
   return raw === null ? reply.code(404).send() : reply.type('application/json').send(raw)
 })
 app.get<{ Params: { id: string } }>('/view/:id', async (req, reply) => {
-  const key = `celery-task-meta-${req.params.id}`
-  const [raw, ttl] = await Promise.all([redis.getBuffer(key), redis.ttl(key)])
-  if (raw === null) return reply.code(404).send()
-  const view = fastJsonView(raw, req.params.id)
+  const found = await reads.read(`celery-task-meta-${req.params.id}`)
+  if ('wrongType' in found || found.value === null) return reply.code(404).send()
+  const raw = found.value
+  const view = fastJsonViewBytes(raw, req.params.id)
   if (view === null) return reply.code(500).send()
-  return reply.header('etag', etagOf(raw, 'view')).header('cache-control', cacheControl(READY_STATES.has(view.state), ttl))
+  return reply.header('etag', etagOf(raw, 'view')).header('cache-control', cacheControl(READY_STATES.has(view.state), ttlSeconds(found.pttlMs)))
     .type('application/json; charset=utf-8').send(view.body)
 })
 app.get<{ Params: { id: string } }>('/raw-contract/:id', async (req, reply) => {
-  const key = `celery-task-meta-${req.params.id}`
-  const [raw, ttl] = await Promise.all([redis.getBuffer(key), redis.ttl(key)])
-  if (raw === null) return reply.code(404).send()
+  const found = await reads.read(`celery-task-meta-${req.params.id}`)
+  if ('wrongType' in found || found.value === null) return reply.code(404).send()
+  const raw = found.value
+  const ttl = ttlSeconds(found.pttlMs)
   const status = jsonMembers(raw)?.get('status')
   if (status === undefined || raw[status[0]] !== 0x22) return reply.code(422).send()
   const ready = READY_STATES.has(raw.toString('utf8', status[0] + 1, status[1] - 1))

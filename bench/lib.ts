@@ -31,12 +31,93 @@ export interface Figures {
   cpuSeconds: number | null
   /** CPU µs the measured process (and its workers) spent per request */
   cpuUsPerRequest?: number | null
+  /** CPU µs the load generator itself spent per request (wrk runs only) */
+  loadCpuUsPerRequest?: number | null
+  /** Redis commands run per request (INFO commandstats around the run), where the scenario counts them */
+  redisCommandsPerRequest?: number
+}
+
+/** One measurement of a scenario for `seconds`. */
+export type Measure = (seconds: number) => Promise<Figures>
+
+export function median (xs: number[]): number {
+  const s = xs.filter(x => !Number.isNaN(x)).sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid] ?? NaN : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2
+}
+
+/** One scenario's rounds as one row: median req/s, latencies and per-request figures; CPU over all rounds. */
+export function combine (runs: Figures[]): Figures {
+  const cpu = runs.every(f => f.cpuSeconds !== null) ? runs.reduce((a, f) => a + (f.cpuSeconds ?? 0), 0) : null
+  const requests = runs.reduce((a, f) => a + f.requests, 0)
+  const perRequest = (pick: (f: Figures) => number | null | undefined): number | null => {
+    const v = runs.map(pick)
+    return v.every(x => typeof x === 'number') ? median(v as number[]) : null
+  }
+  return {
+    requests,
+    rps: median(runs.map(f => f.rps)),
+    p50: median(runs.map(f => f.p50)),
+    p99: median(runs.map(f => f.p99)),
+    errors: runs.reduce((a, f) => a + f.errors, 0),
+    non2xx: runs.reduce((a, f) => a + f.non2xx, 0),
+    cpuSeconds: cpu,
+    cpuUsPerRequest: cpu === null ? null : cpu * 1e6 / Math.max(1, requests),
+    loadCpuUsPerRequest: perRequest(f => f.loadCpuUsPerRequest),
+    ...(runs.every(f => f.redisCommandsPerRequest !== undefined) ? { redisCommandsPerRequest: median(runs.map(f => f.redisCommandsPerRequest ?? NaN)) } : {})
+  }
+}
+
+/**
+ * Paired rounds: every scenario once per round, in the same order, so that a ratio of two scenarios is taken
+ * within one round (this shared machine drifts by tens of percent within a run) and the reported ratio is the
+ * median of the rounds' own ratios.
+ */
+export class Rounds {
+  readonly rounds: Array<Map<string, Figures>> = []
+
+  static async run (scenarios: Array<[string, Measure]>, rounds: number, seconds: number, label: string): Promise<Rounds> {
+    const r = new Rounds()
+    for (let i = 0; i < rounds; i++) {
+      const round = new Map<string, Figures>()
+      for (const [name, measure] of scenarios) {
+        process.stderr.write(`${label} round ${i + 1}: ${name}…\n`)
+        round.set(name, await measure(seconds))
+      }
+      r.rounds.push(round)
+    }
+    return r
+  }
+
+  /** Every round's figures of one scenario. */
+  of (scenario: string): Figures[] {
+    return this.rounds.map(r => r.get(scenario)).filter(f => f !== undefined)
+  }
+
+  /** Median over the rounds of a/b req/s. */
+  ratio (a: string, b: string): number {
+    return median(this.rounds.map(r => (r.get(a)?.rps ?? NaN) / (r.get(b)?.rps ?? NaN)))
+  }
+
+  /** Median over the rounds of a/b CPU per request. */
+  cpuRatio (a: string, b: string): number {
+    return median(this.rounds.map(r => (r.get(a)?.cpuUsPerRequest ?? NaN) / (r.get(b)?.cpuUsPerRequest ?? NaN)))
+  }
 }
 
 /** utime + stime of a process, in seconds (Linux /proc; clock ticks are 100 Hz on Debian). */
 export function cpuSeconds (pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
   return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/**
+ * CPU seconds of this process's children that have exited and been waited for (cutime + cstime of
+ * /proc/self/stat): around one load-generator run, the generator's own CPU (no other child exits meanwhile).
+ */
+export function exitedChildrenCpuSeconds (): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[13]) + Number(fields[14])) / 100
 }
 
 /** The pid and its children's pids (the workers of RG_WORKERS > 1), from /proc. */
@@ -95,6 +176,15 @@ export async function startGateway (redisUrl: string, env: Record<string, string
   })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`)
+  return { url, child, stop: () => stopProcess(child) }
+}
+
+/** bench/floor.ts (Node's HTTP server answering the gateway's own poll answers from memory), as a child process. */
+export async function startFloor (gatewayUrl: string): Promise<{ url: string, child: ChildProcess, stop: () => Promise<void> }> {
+  const port = await freePort()
+  const child = spawnBench(process.execPath, ['--import', 'tsx', new URL('./floor.ts', import.meta.url).pathname, String(port), gatewayUrl])
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/hot`)
   return { url, child, stop: () => stopProcess(child) }
 }
 
@@ -174,21 +264,31 @@ export async function cannon (o: CannonOptions): Promise<Figures> {
   }
 }
 
-/** Runs redis-benchmark against one preloaded key; returns requests per second and latency percentiles. */
-export function redisBenchmark (port: number, key: string, connections: number, requests: number): Promise<Figures> {
+/**
+ * Runs a command of the bench to its end and resolves with its standard output; a missing command rejects with
+ * `install` (what to install), any other failure with the exit code and the output's tail.
+ */
+export function runToEnd (command: string, args: string[], install: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawnBench('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(connections), '-n', String(requests), '--csv', 'GET', key], { stdout: 'read' })
+    const child = spawnBench(command, args, { stdout: 'read' })
     let out = ''
     child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-    onMissingCommand(child, () => reject(new Error('redis-benchmark not found: install it (apt-get install -y redis-tools)')))
+    onMissingCommand(child, () => reject(new Error(`${command} not found: install it (${install})`)))
     child.once('error', reject)
     child.once('exit', code => {
       if (code === 127) return // rejected above
-      // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-      const row = out.trim().split('\n').at(-1)?.split(',').map(v => v.replace(/"/g, '')) ?? []
-      resolve({ requests, rps: Number(row[1]), p50: Number(row[4]), p99: Number(row[6]), errors: 0, non2xx: 0, cpuSeconds: null })
+      if (code !== 0) reject(new Error(`${command} exited ${String(code)}: ${out.slice(-500)}`))
+      else resolve(out)
     })
   })
+}
+
+/** Runs redis-benchmark against one preloaded key; returns requests per second and latency percentiles. */
+export async function redisBenchmark (port: number, key: string, connections: number, requests: number): Promise<Figures> {
+  const out = await runToEnd('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-c', String(connections), '-n', String(requests), '--csv', 'GET', key], 'apt-get install -y redis-tools')
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  const row = out.trim().split('\n').at(-1)?.split(',').map(v => v.replace(/"/g, '')) ?? []
+  return { requests, rps: Number(row[1]), p50: Number(row[4]), p99: Number(row[6]), errors: 0, non2xx: 0, cpuSeconds: null }
 }
 
 /** A Celery JSON meta document of about `bytes` bytes, written the way Celery 5.2 writes it. */

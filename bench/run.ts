@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { Redis } from 'ioredis'
 import { startRedisServer } from '../src/redis/spawn.js'
-import { cannon, celeryDoc, redisBenchmark, rssMb, runWakeClient, startControl, startGateway, startWebdis, type Figures } from './lib.js'
+import { cannon, celeryDoc, combine, redisBenchmark, Rounds, rssMb, runWakeClient, startControl, startGateway, startWebdis, type Measure } from './lib.js'
 import { markdown } from './report.js'
 import { cacheMarkdown } from './report-cache.js'
 import { cacheBench, type CacheReport } from './scenarios/cache.js'
@@ -33,27 +33,6 @@ const CACHE_ONLY = process.env.BENCH_SCOPE === 'cache'
 
 type CannonTarget = Omit<Parameters<typeof cannon>[0], 'connections' | 'duration'>
 type Row = import('./report.js').Row
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[mid] ?? NaN : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2
-}
-
-/** One scenario's rounds as one row: median req/s and latencies, requests per CPU-second over all rounds. */
-function combine (runs: Figures[]): Figures {
-  const cpu = runs.every(f => f.cpuSeconds !== null) ? runs.reduce((a, f) => a + (f.cpuSeconds ?? 0), 0) : null
-  return {
-    requests: runs.reduce((a, f) => a + f.requests, 0),
-    rps: median(runs.map(f => f.rps)),
-    p50: median(runs.map(f => f.p50)),
-    p99: median(runs.map(f => f.p99)),
-    errors: runs.reduce((a, f) => a + f.errors, 0),
-    non2xx: runs.reduce((a, f) => a + f.non2xx, 0),
-    cpuSeconds: cpu,
-    cpuUsPerRequest: cpu === null ? null : cpu * 1e6 / runs.reduce((a, f) => a + f.requests, 0)
-  }
-}
 
 /** One batchGet of 1,000 ids against 1,000 single GETs (50 at a time), each repeated; mean wall time. */
 async function compareBatch (base: string, ids: string[]): Promise<{ batchMs: number, singlesMs: number }> {
@@ -164,19 +143,15 @@ async function main (): Promise<void> {
       ['gateway: store 4KB', { url: `${gw.url}/v1/results/store-[<id>]`, pid, ...store }],
       ['gateway, RG_WORKERS=2: fetch view 4KB', { url: `${gw2.url}/v1/results/bench-4KB`, pid: gw2.child.pid ?? 0 }]
     ]
-    const rounds: Array<Map<string, Figures>> = []
-    for (let r = 0; r < ROUNDS; r++) {
-      const round = new Map<string, Figures>()
-      for (const [scenario, target] of paired) {
-        process.stderr.write(`round ${r + 1}: ${scenario}…\n`)
-        round.set(scenario, await cannon({ connections, duration: roundSeconds, ...target }))
-      }
-      rounds.push(round)
+    const measures = paired.map(([scenario, target]): [string, Measure] => [scenario, seconds => cannon({ connections, duration: seconds, ...target })])
+    const rounds = await Rounds.run(measures, ROUNDS, roundSeconds, 'headline')
+    for (const [scenario] of paired) {
+      const each = rounds.of(scenario)
+      rows.push({ scenario, figures: combine(each), rounds: each.map(f => f.rps), cpuRounds: each.map(f => f.cpuUsPerRequest ?? null) })
     }
-    for (const [scenario] of paired) rows.push({ scenario, figures: combine(rounds.map(r => r.get(scenario)).filter(f => f !== undefined)), rounds: rounds.map(r => r.get(scenario)?.rps ?? NaN), cpuRounds: rounds.map(r => r.get(scenario)?.cpuUsPerRequest ?? null) })
-    const pairedRatio = (a: string, b: string): number => median(rounds.map(r => (r.get(a)?.rps ?? NaN) / (r.get(b)?.rps ?? NaN)))
+    const pairedRatio = (a: string, b: string): number => rounds.ratio(a, b)
     // CPU per request from each process's own counters: what the gateway costs beyond the bare control.
-    const cpuRatio = (a: string, b: string): number => median(rounds.map(r => (r.get(a)?.cpuUsPerRequest ?? NaN) / (r.get(b)?.cpuUsPerRequest ?? NaN)))
+    const cpuRatio = (a: string, b: string): number => rounds.cpuRatio(a, b)
     const VIEW = 'gateway: fetch view 4KB'
     const CONTROL = 'control: bare Fastify + ioredis passthrough 4KB'
     const WEBDIS = 'reference: webdis GET 4KB'

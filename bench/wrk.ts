@@ -4,8 +4,7 @@
  * and measures the target process's CPU over the run as cannon() does.
  */
 import { fileURLToPath } from 'node:url'
-import { onMissingCommand } from '../src/redis/spawn.js'
-import { spawnBench, treeCpuSeconds, type Figures } from './lib.js'
+import { exitedChildrenCpuSeconds, runToEnd, treeCpuSeconds, type Figures } from './lib.js'
 
 export interface WrkOptions {
   url: string
@@ -20,28 +19,21 @@ export interface WrkOptions {
 
 interface WrkReport { requests: number, durationUs: number, p50Us: number, p99Us: number, connect: number, read: number, write: number, timeout: number, status: number }
 
-function runWrk (o: WrkOptions): Promise<WrkReport> {
+async function runWrk (o: WrkOptions): Promise<WrkReport> {
   const script = fileURLToPath(new URL(`./wrk/${o.script}.lua`, import.meta.url))
   const args = ['-t1', `-c${o.connections}`, `-d${o.duration}s`, '--timeout', '10s', '-s', script, o.url, ...(o.args === undefined ? [] : ['--', ...o.args])]
-  return new Promise((resolve, reject) => {
-    const child = spawnBench('wrk', args, { stdout: 'read' })
-    let out = ''
-    child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-    onMissingCommand(child, () => reject(new Error('wrk not found: install it (apt-get install -y wrk)')))
-    child.once('error', reject)
-    child.once('exit', code => {
-      if (code === 127) return // rejected above
-      const line = out.split('\n').reverse().find(l => l.startsWith('{"requests"'))
-      if (code !== 0 || line === undefined) reject(new Error(`wrk exited ${String(code)}: ${out.slice(-500)}`))
-      else resolve(JSON.parse(line) as WrkReport)
-    })
-  })
+  const out = await runToEnd('wrk', args, 'apt-get install -y wrk')
+  const line = out.split('\n').reverse().find(l => l.startsWith('{"requests"'))
+  if (line === undefined) throw new Error(`wrk printed no report: ${out.slice(-500)}`)
+  return JSON.parse(line) as WrkReport
 }
 
 export async function wrk (o: WrkOptions): Promise<Figures> {
   const cpu0 = o.pid === undefined ? null : treeCpuSeconds(o.pid)
+  const load0 = exitedChildrenCpuSeconds()
   const r = await runWrk(o)
   const cpu = o.pid === undefined || cpu0 === null ? null : treeCpuSeconds(o.pid) - cpu0
+  const load = exitedChildrenCpuSeconds() - load0
   const seconds = r.durationUs / 1e6
   return {
     requests: r.requests,
@@ -51,6 +43,7 @@ export async function wrk (o: WrkOptions): Promise<Figures> {
     errors: r.connect + r.read + r.write + r.timeout,
     non2xx: r.status,
     cpuSeconds: cpu,
-    cpuUsPerRequest: cpu === null || r.requests === 0 ? null : cpu * 1e6 / r.requests
+    cpuUsPerRequest: cpu === null || r.requests === 0 ? null : cpu * 1e6 / r.requests,
+    loadCpuUsPerRequest: r.requests === 0 ? null : load * 1e6 / r.requests
   }
 }

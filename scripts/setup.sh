@@ -1,16 +1,18 @@
 #!/bin/sh
-# Brings a machine to what `npm start` (setup.sh run) or `npm test` (setup.sh test) needs, saying what it does:
+# Brings a machine to what `npm start` (setup.sh run), `npm test` (setup.sh test) or `npm run bench` (setup.sh bench)
+# needs, saying what it does:
 #  1. system packages from scripts/packages/<what>.txt, installed with apt-get from the distribution's own
 #     registry (as root, or through sudo); elsewhere it names them and stops;
 #  2. node_modules from package-lock.json (npm ci) when missing or older than the lock file (never through a
 #     node_modules symlink: that install is shared, and npm ci would empty it for everyone).
-# Runs as npm's prestart/pretest hook, so the README's two commands work on a bare Debian/Ubuntu machine.
+# Runs as npm's prestart/pretest/prebench hook, so the README's two commands (and the bench) work on a bare
+# Debian/Ubuntu machine.
 # RG_SETUP_SKIP_PACKAGES=1 skips step 1 (for a machine whose packages are managed elsewhere).
 set -eu
 cd "$(dirname "$0")/.."
 what=${1:-test}
 list="scripts/packages/$what.txt"
-[ -f "$list" ] || { echo "setup.sh: usage: setup.sh run|test" >&2; exit 2; }
+[ -f "$list" ] || { echo "setup.sh: usage: setup.sh run|test|bench" >&2; exit 2; }
 say () { echo "result-gateway setup: $*" >&2; }
 
 packages=$(sed -e 's/#.*//' "$list" | awk 'NF { print $1 }')

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { Redis } from 'ioredis'
-import { cannon, celeryDoc, rssMb, type Figures } from '../lib.js'
+import { cannon, celeryDoc, combine, median, Rounds, rssMb, startFloor, type Figures, type Measure } from '../lib.js'
 import { wrk, type WrkOptions } from '../wrk.js'
 
 interface Proc { url: string, child: ChildProcess, stop: () => Promise<void> }
@@ -56,14 +56,6 @@ async function commandsSoFar (redis: Redis): Promise<number> {
   return n
 }
 
-function median (xs: number[]): number {
-  const s = [...xs].filter(x => !Number.isNaN(x)).sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[mid] ?? NaN : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2
-}
-
-type Measure = (seconds: number) => Promise<Figures>
-
 export async function cacheBench (o: CacheBenchOptions): Promise<CacheReport> {
   const redis = new Redis(o.redisPort, '127.0.0.1')
   try {
@@ -73,9 +65,13 @@ export async function cacheBench (o: CacheBenchOptions): Promise<CacheReport> {
     const quiet = { RG_STATS_INTERVAL_SECONDS: '0' }
     const on = await o.startGateway(quiet)
     const off = await o.startGateway({ ...quiet, RG_CACHE_MAX_BYTES: '0' })
+    // The floor copies the cache-on gateway's answers once it has answered them (and cached the hot key).
+    for (const path of [`/v1/results/${HOT}`, `/v1/results/${HOT}/raw`, '/v1/results/no-such-task']) for (let i = 0; i < 3; i++) await fetch(`${on.url}${path}`).then(r => r.arrayBuffer())
+    const floor = await startFloor(on.url)
     try {
-      return await measure(o, redis, on, off)
+      return await measure(o, redis, on, off, floor)
     } finally {
+      await floor.stop()
       await on.stop()
       await off.stop()
     }
@@ -84,23 +80,32 @@ export async function cacheBench (o: CacheBenchOptions): Promise<CacheReport> {
   }
 }
 
-async function measure (o: CacheBenchOptions, redis: Redis, on: Proc, off: Proc): Promise<CacheReport> {
+async function measure (o: CacheBenchOptions, redis: Redis, on: Proc, off: Proc, floor: Proc): Promise<CacheReport> {
   const bodyFile = join(tmpdir(), `rg-bench-store-${process.pid}.json`)
   writeFileSync(bodyFile, JSON.stringify({ state: 'SUCCESS', result: (JSON.parse(celeryDoc('x', 4096)) as { result: unknown }).result, ttlSeconds: 60 }))
   const pidOf = (p: Proc): number => p.child.pid ?? 0
-  const w = (p: Proc, path: string, script: WrkOptions['script'] = 'fixed', args?: string[]): Measure => seconds =>
-    wrk({ url: `${p.url}${path}`, script, ...(args === undefined ? {} : { args }), connections: o.connections, duration: seconds, pid: pidOf(p) })
+  // Redis commands per request, from INFO commandstats around each measurement.
+  const counted = (m: Measure): Measure => async seconds => {
+    const before = await commandsSoFar(redis)
+    const f = await m(seconds)
+    return { ...f, redisCommandsPerRequest: (await commandsSoFar(redis) - before) / Math.max(1, f.requests) }
+  }
+  const w = (p: Proc, path: string, script: WrkOptions['script'] = 'fixed', args?: string[]): Measure =>
+    counted(seconds => wrk({ url: `${p.url}${path}`, script, ...(args === undefined ? {} : { args }), connections: o.connections, duration: seconds, pid: pidOf(p) }))
   const random = (p: Proc, head: string, tail = ''): Measure => w(p, '/', 'random', [head, String(KEYS), tail])
-  const ac = (p: Proc, path: string): Measure => seconds => cannon({ url: `${p.url}${path}`, connections: o.connections, duration: seconds, pid: pidOf(p) })
+  const ac = (p: Proc, path: string): Measure => counted(seconds => cannon({ url: `${p.url}${path}`, connections: o.connections, duration: seconds, pid: pidOf(p) }))
   const scenarios: Array<[string, Measure]> = [
     ['webdis GET, hot key 4KB', w(o.webdis, `/GET/celery-task-meta-${HOT}`)],
     ['gateway view, hot key, cache on', w(on, `/v1/results/${HOT}`)],
     ['gateway view, hot key, cache off', w(off, `/v1/results/${HOT}`)],
+    ['floor: node:http answering the hot view from memory', w(floor, '/hot')],
     ['gateway raw, hot key, cache on', w(on, `/v1/results/${HOT}/raw`)],
     ['gateway raw, hot key, cache off', w(off, `/v1/results/${HOT}/raw`)],
+    ['floor: node:http answering the hot raw from memory', w(floor, '/hot-raw')],
     ['webdis GET, missing key', w(o.webdis, '/GET/celery-task-meta-no-such-task')],
     ['gateway 404 poll, cache on', w(on, '/v1/results/no-such-task')],
     ['gateway 404 poll, cache off', w(off, '/v1/results/no-such-task')],
+    ['floor: node:http answering the 404 from memory', w(floor, '/miss')],
     ['webdis GET, 100k keys', random(o.webdis, '/GET/celery-task-meta-k-')],
     ['control: the view contract\'s own work, 100k keys', random(o.control, '/view/k-')],
     ['gateway view, 100k keys, cache on', random(on, '/v1/results/k-')],
@@ -115,46 +120,23 @@ async function measure (o: CacheBenchOptions, redis: Redis, on: Proc, off: Proc)
     ['webdis GET, hot key 4KB (autocannon)', ac(o.webdis, `/GET/celery-task-meta-${HOT}`)],
     ['control: bare passthrough, hot key (autocannon)', ac(o.control, `/raw/${HOT}`)]
   ]
-  for (const [name, run] of scenarios.slice(1, 17)) {
+  for (const [name, run] of scenarios) {
+    if (name.startsWith('webdis') || name.includes('autocannon')) continue
     process.stderr.write(`cache warm-up: ${name}…\n`)
     await run(2)
   }
-  const rounds: Array<Map<string, { f: Figures, commands: number }>> = []
-  for (let r = 0; r < o.rounds; r++) {
-    const round = new Map<string, { f: Figures, commands: number }>()
-    for (const [name, run] of scenarios) {
-      process.stderr.write(`cache round ${r + 1}: ${name}…\n`)
-      const before = await commandsSoFar(redis)
-      const f = await run(o.roundSeconds)
-      round.set(name, { f, commands: (await commandsSoFar(redis) - before) / Math.max(1, f.requests) })
-    }
-    rounds.push(round)
-  }
+  const rounds = await Rounds.run(scenarios, o.rounds, o.roundSeconds, 'cache')
   const rss = rssMb(pidOf(on))
   const rows: CacheRow[] = scenarios.map(([scenario]) => {
-    const each = rounds.map(r => r.get(scenario)).filter(x => x !== undefined)
-    const figures = each.map(x => x.f)
-    const cpu = figures.every(f => f.cpuSeconds !== null) ? figures.reduce((a, f) => a + (f.cpuSeconds ?? 0), 0) : null
-    const requests = figures.reduce((a, f) => a + f.requests, 0)
-    return {
-      scenario,
-      rounds: figures.map(f => f.rps),
-      commandsPerRequest: median(each.map(x => x.commands)),
-      figures: {
-        requests,
-        rps: median(figures.map(f => f.rps)),
-        p50: median(figures.map(f => f.p50)),
-        p99: median(figures.map(f => f.p99)),
-        errors: figures.reduce((a, f) => a + f.errors, 0),
-        non2xx: figures.reduce((a, f) => a + f.non2xx, 0),
-        cpuSeconds: cpu,
-        cpuUsPerRequest: cpu === null ? null : cpu * 1e6 / Math.max(1, requests)
-      }
-    }
+    const each = rounds.of(scenario)
+    return { scenario, rounds: each.map(f => f.rps), commandsPerRequest: median(each.map(f => f.redisCommandsPerRequest ?? NaN)), figures: combine(each) }
   })
-  const ratio = (a: string, b: string): number => median(rounds.map(r => (r.get(a)?.f.rps ?? NaN) / (r.get(b)?.f.rps ?? NaN)))
+  const ratio = (a: string, b: string): number => rounds.ratio(a, b)
   const ratios = {
     hotView: ratio('gateway view, hot key, cache on', 'webdis GET, hot key 4KB'),
+    hotViewFloor: ratio('floor: node:http answering the hot view from memory', 'webdis GET, hot key 4KB'),
+    hotRawFloor: ratio('floor: node:http answering the hot raw from memory', 'webdis GET, hot key 4KB'),
+    poll404Floor: ratio('floor: node:http answering the 404 from memory', 'webdis GET, missing key'),
     hotRaw: ratio('gateway raw, hot key, cache on', 'webdis GET, hot key 4KB'),
     poll404: ratio('gateway 404 poll, cache on', 'webdis GET, missing key'),
     hotViewOff: ratio('gateway view, hot key, cache off', 'webdis GET, hot key 4KB'),
