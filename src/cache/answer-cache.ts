@@ -18,10 +18,8 @@ import { FrequencySketch } from './frequency.js'
 /** What one answer costs besides its bytes (Map slot, object headers, strings of the tags): measured ~ 0.4 KB. */
 export const ENTRY_OVERHEAD_BYTES = 400
 /**
- * Admission: a key is cached on its second read within a window of this many recently missed keys (a
- * doorkeeper, as in TinyLFU). Polls are repeated reads and get in at once; reads spread over far more keys than
- * the cache holds (100,000 at random) would otherwise fill and evict an entry on every miss, and that churn of
- * retained buffers cost more CPU than the few hits it bought (bench/scenarios/cache.ts).
+ * Admission: a key is cached on its second read within a window of this many recently missed keys (TinyLFU's
+ * doorkeeper): polls get in at once; a first read of a key spread among many fills nothing (bench/scenarios/cache.ts).
  */
 export const DOORKEEPER_KEYS = 16_384
 /** Counters per row of the frequency sketch (frequency.ts), and the misses after which its counts halve. */
@@ -43,13 +41,11 @@ export interface ViewAnswer { body: Buffer, etag: string, state: string, ready: 
 /** A raw answer: the stored bytes are sent as they are. */
 export interface RawAnswer { etag: string, ready: boolean, contentType: string }
 
-/** What every entry has: its key, its size, and its place in the eviction order. */
+/** What every entry has: its key, its size, its place in the eviction order (see #newest), a second chance. */
 interface Kept {
   readonly key: string
   bytes: number
-  /** Read since eviction last passed it (its second chance). */
   used: boolean
-  /** The eviction order's neighbours (see AnswerCache's #newest / #oldest). */
   newer?: Entry | undefined
   older?: Entry | undefined
 }
@@ -223,22 +219,15 @@ export class AnswerCache {
   }
 
   /** Tracking is (again) in place: reads begun from now on may fill. */
-  goLive (): void {
-    this.flush()
-    this.#live = true
-  }
+  goLive (): void { this.flush(); this.#live = true }
 
   /** Tracking is lost: everything goes, nothing fills until goLive. */
-  goDark (): void {
-    this.#live = false
-    this.flush()
-  }
+  goDark (): void { this.#live = false; this.flush() }
 
   /**
    * Whether `key` may come in (TinyLFU's admission): always while there is room; once full, only when it was
-   * missed often lately (ADMIT_MIN_MISSES) and more often than the entry that would go to make room. Reads spread evenly over far more keys
-   * than the cache holds then stop replacing one cold entry with another (a copy kept, one thrown away: work
-   * for nothing), and the cache keeps a steady part of them; a key polled again and again gets in.
+   * missed often lately (ADMIT_MIN_MISSES) and more often than the entry that would go to make room, so reads
+   * spread over far more keys than the cache holds stop replacing one cold entry with another.
    */
   #admits (key: string, bytes: number): boolean {
     if (this.#bytes + bytes <= this.maxBytes || this.#entries.has(key)) return true

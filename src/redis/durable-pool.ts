@@ -53,12 +53,13 @@ export class DurablePool {
 
   async #checkReplicas (key: string, replicas: number): Promise<void> {
     const info = this.#info
-    const enough = (): boolean => (info?.nodeFor(key)?.connectedReplicas ?? Infinity) >= replicas
-    if (info === undefined || enough()) return
-    // The figure may be up to INFO_REFRESH_MS old: a replica that just attached gets one fresh look (shared
-    // by every store asking at the same moment) before the store is refused.
+    if (info === undefined || (info.nodeFor(key)?.connectedReplicas ?? -1) >= replicas) return
+    // The figure may be up to INFO_REFRESH_MS old, or not read yet (just started, just reconnected): one fresh
+    // look (shared by every store asking at the same moment) before the store is refused. Still unknown (INFO
+    // failed): the store goes ahead, and its WAIT tells.
     await info.refresh().catch(() => {})
-    if (!enough()) throw new TooFewReplicas(info.nodeFor(key)?.connectedReplicas ?? 0, replicas)
+    const node = info.nodeFor(key)
+    if (node !== undefined && node.connectedReplicas < replicas) throw new TooFewReplicas(node.connectedReplicas, replicas)
   }
 
   #lease (): Promise<RedisClient> {
