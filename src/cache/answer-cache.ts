@@ -18,17 +18,19 @@ import { FrequencySketch } from './frequency.js'
 /** What one answer costs besides its bytes (Map slot, object headers, strings of the tags): measured ~ 0.4 KB. */
 export const ENTRY_OVERHEAD_BYTES = 400
 /**
- * Admission: a key is cached on its second read within a window of this many recently missed keys (TinyLFU's
- * doorkeeper): polls get in at once; a first read of a key spread among many fills nothing (bench/scenarios/cache.ts).
+ * Counters per row of the frequency sketch (frequency.ts), and the misses after which its counts halve. A key
+ * is cached on its second miss within that window (the sketch is TinyLFU's doorkeeper too: no key is kept for
+ * it, a set of recent key strings lived long enough to be promoted and made old-space garbage on every miss).
  */
-export const DOORKEEPER_KEYS = 16_384
-/** Counters per row of the frequency sketch (frequency.ts), and the misses after which its counts halve. */
 export const SKETCH_WIDTH = 32_768
 /**
- * Once the cache is full, the fewest misses lately a key needs to come in: reads spread at random over many
- * more keys than it holds reach it rarely (a steady cache, no churn); a polled key on its third miss.
+ * Once the cache is (nearly: FULL_SLACK) full, the fewest misses lately a key needs to come in: reads spread at
+ * random over many more keys than it holds reach it rarely (a steady cache, no churn, no ticket taken for
+ * them); a polled key on its third miss.
  */
 export const ADMIT_MIN_MISSES = 3
+/** "Nearly full": less room left than this part of the bound (a typical entry would not fit, or hardly). */
+const FULL_SLACK = 1 / 64
 /**
  * Entries go this long before their key's deadline: the deadline is PTTL counted from before the read was sent
  * (early, never late), and this margin keeps a client's max-age, in whole seconds rounded as TTL rounds them,
@@ -91,8 +93,6 @@ export class AnswerCache {
   #newest: Entry | undefined
   #oldest: Entry | undefined
   readonly #tokens = new Map<string, Token>()
-  /** Keys missed once recently (see DOORKEEPER_KEYS); emptied when full. */
-  readonly #seen = new Set<string>()
   /** Misses per key lately: when the cache is full, who may replace whom (TinyLFU; see #admits). */
   readonly #missed = new FrequencySketch(SKETCH_WIDTH)
   readonly #counters: CacheCounters
@@ -130,17 +130,14 @@ export class AnswerCache {
   }
 
   /**
-   * Before a read of `key` is sent: null when the cache is off, or when the key is not admitted yet (its first
-   * miss in the doorkeeper's window): the read then fills nothing.
+   * Before a read of `key` is sent: null when the cache is off, or when the key may not come in (its first miss
+   * lately; once the cache is nearly full, too few misses to be admitted): the read then fills nothing.
    */
   begin (key: string): Ticket | null {
     if (!this.#live) return null
-    this.#missed.increment(key)
-    if (!this.#seen.has(key)) {
-      if (this.#seen.size >= DOORKEEPER_KEYS) this.#seen.clear()
-      this.#seen.add(key)
-      return null
-    }
+    const before = this.#missed.increment(key)
+    if (before === 0) return null
+    if (before + 1 < ADMIT_MIN_MISSES && this.#bytes > this.maxBytes * (1 - FULL_SLACK)) return null
     let token = this.#tokens.get(key)
     if (token === undefined) {
       token = { readers: 0 }
@@ -212,7 +209,7 @@ export class AnswerCache {
     this.#entries.clear()
     this.#newest = this.#oldest = undefined
     this.#tokens.clear()
-    this.#seen.clear()
+    this.#missed.reset()
     this.#bytes = 0
     this.#epoch++
     this.#counters.flushed()

@@ -35,29 +35,38 @@ export class FrequencySketch {
     this.#sample = width
   }
 
-  /** The counter of `key` in each row: double hashing from one 32-bit hash. */
-  #slots (key: string): [number, number, number, number] {
+  /** One more read of `key`; returns its count before this one (0: not read lately, TinyLFU's doorkeeper). */
+  increment (key: string): number {
     const h = fnv1a(key)
+    // Double hashing from one 32-bit hash: row r's counter is h + r * step (no array made per call: this runs
+    // on every miss).
     const step = ((h >>> 16) | (h << 16)) | 1
     const width = this.#mask + 1
-    const at = (row: number): number => row * width + ((h + row * step) & this.#mask)
-    return [at(0), at(1), at(2), at(3)]
-  }
-
-  /** One more read of `key`. */
-  increment (key: string): void {
-    for (const slot of this.#slots(key)) {
+    let before = MAX_COUNT
+    for (let row = 0; row < ROWS; row++) {
+      const slot = row * width + ((h + row * step) & this.#mask)
       const c = this.#counts[slot] ?? 0
+      if (c < before) before = c
       if (c < MAX_COUNT) this.#counts[slot] = c + 1
     }
     if (++this.#added >= this.#sample) this.#age()
+    return before
   }
 
   /** Reads of `key` lately (an estimate, never below the truth until aging halves it). */
   frequency (key: string): number {
+    const h = fnv1a(key)
+    const step = ((h >>> 16) | (h << 16)) | 1
+    const width = this.#mask + 1
     let min = MAX_COUNT
-    for (const slot of this.#slots(key)) min = Math.min(min, this.#counts[slot] ?? 0)
+    for (let row = 0; row < ROWS; row++) min = Math.min(min, this.#counts[row * width + ((h + row * step) & this.#mask)] ?? 0)
     return min
+  }
+
+  /** Forgets every read (a flush: what was read before it says nothing about the cache's new contents). */
+  reset (): void {
+    this.#counts.fill(0)
+    this.#added = 0
   }
 
   /** Every counter halved: reads from long ago count for less. */
