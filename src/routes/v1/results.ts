@@ -9,6 +9,7 @@ import { InvalidRequest, NotReplicated, ResultFinal, ResultNotFound, resultNotFo
 import { sendProblem } from '../../plugins/problem.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { cachedAnswer, readAnswer, type Answer } from '../../cache/answers.js'
+import { atTurnEnd } from '../../cache/turn-end.js'
 import type { ResultStore } from '../../celery/result-store.js'
 import { admitWait, answerWritten, clientGone, decoded, decodedSync } from './shared.js'
 import { cacheControl, notModified } from './conditional.js'
@@ -49,14 +50,25 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return undefined
   }
   /**
-   * Fetch view or raw: from the answer cache when it holds the key (no Redis, no scan, no promise: a sync
-   * handler that has sent its answer returns undefined), else the key and its TTL are read. Codec errors become problems.
+   * Fetch view or raw: from the answer cache when it holds the key (no Redis, no scan, no promise: the sync
+   * handler returns undefined and the answer goes out at the end of the turn), else the key and its TTL are
+   * read. Codec errors become problems.
    */
   const fetchAnswer = (req: FastifyRequest, reply: FastifyReply, taskId: string, kind: 'view' | 'raw'): Promise<undefined> | undefined => {
     const results = app.storeFor(req)
     const f = { cache: app.answers, store: results, views: app.views }
     const hit = decodedSync(taskId, () => cachedAnswer(f, taskId, kind))
-    if (hit !== undefined) return send(req, reply, taskId, hit)
+    if (hit !== undefined) {
+      // Sent with the turn's other hits (turn-end.ts); the handler returns undefined and sends later.
+      atTurnEnd(() => {
+        try {
+          send(req, reply, taskId, hit)
+        } catch (err) {
+          if (!reply.sent) reply.send(err)
+        }
+      })
+      return undefined
+    }
     return decoded(taskId, () => readAnswer(f, taskId, kind)).then(a => send(req, reply, taskId, a))
   }
   /** This process's own write is over: the next read here must not answer from before it (read your writes). */
