@@ -95,3 +95,28 @@ t.test('#24.4 fewer connected replicas than asked: 503 not-replicated at once, n
   t.same(after.map(a => a.statusCode), [200, 200, 200, 200, 200], 'durable stores succeed')
   t.same(after[0]?.json().replicas, { requested: 1, acknowledged: 1 })
 })
+
+t.test('a durable store sent before the replica count was ever read: one fresh look, then 503 not-replicated at once (no WAIT)', async t => {
+  // The pool's INFO watch is never started: its figures are unknown, as right after start or a reconnect,
+  // before the first INFO came back (in a loaded suite run the stores raced it and went to a WAIT that timed
+  // out). The work must not run: a lease and a WAIT for a replica that does not exist is what the check avoids.
+  const { loadConfig } = await import('../../src/config.js')
+  const { DurablePool } = await import('../../src/redis/durable-pool.js')
+  const { RedisInfoWatch } = await import('../../src/redis/info-watch.js')
+  const { createRedis, closeRedis } = await import('../../src/redis/connect.js')
+  const master = await startRedis(t)
+  const settings = loadConfig({ RG_REDIS_URL: master.url, RG_AUTH_DISABLED: 'true' }).redis
+  const data = createRedis(settings, 'data')
+  t.teardown(() => closeRedis(data))
+  t.equal(await data.ping(), 'PONG', 'the data connection is up (it connects on first use)')
+  const info = new RedisInfoWatch(data)
+  t.equal(info.nodes.size, 0, 'no INFO read yet')
+  const pool = new DurablePool(settings, () => {}, info)
+  t.teardown(() => pool.close())
+  let ran = false
+  const err = await pool.run(async () => { ran = true }, { key: 'celery-task-meta-x', replicas: 1 }).then(() => null, (e: unknown) => e)
+  t.match(err, { code: 'RG_NOT_REPLICATED' }, 'refused as not replicated')
+  t.match(String((err as Error | null)?.message), /0 connected replica\(s\), fewer than the 1/)
+  t.equal(ran, false, 'nothing leased, nothing written')
+  t.equal(pool.stats.open, 0, 'no durable connection opened')
+})
