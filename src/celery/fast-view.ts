@@ -61,13 +61,19 @@ function buildView (b: Buffer, m: Map<string, Span>, taskId: string): { parts: P
     if (span === undefined) return 'null'
     return plain(b, span) === NOT_PLAIN ? JSON.stringify(JSON.parse(text(span))) : text(span)
   }
+  /** A member that is a JSON string, as JSON.stringify writes it (its own bytes when unescaped); else undefined. */
+  const stringText = (key: string): string | undefined => {
+    const span = m.get(key)
+    const v = plain(b, span)
+    if (typeof v === 'string') return text(span as Span)
+    const parsed = v === NOT_PLAIN ? parse(key, undefined) : undefined
+    return typeof parsed === 'string' ? JSON.stringify(parsed) : undefined
+  }
   const s = plain(b, m.get('status'))
   const state = s === NOT_PLAIN ? parse('status', undefined) : s
   if (typeof state !== 'string' || EXCEPTION_STATES.has(state)) return null
   const parts: Part[] = []
-  const id = plain(b, m.get('task_id'))
-  const taskIdText = typeof id === 'string' ? text(m.get('task_id') as Span) : id === NOT_PLAIN && typeof parse('task_id', undefined) === 'string' ? normalized('task_id') : JSON.stringify(taskId)
-  let out = `{"taskId":${taskIdText},"state":${JSON.stringify(state)},"ready":${READY_STATES.has(state)},"result":`
+  let out = `{"taskId":${stringText('task_id') ?? JSON.stringify(taskId)},"state":${JSON.stringify(state)},"ready":${READY_STATES.has(state)},"result":`
   const result = m.get('result')
   if (result === undefined) {
     out += 'null'
@@ -75,17 +81,14 @@ function buildView (b: Buffer, m: Map<string, Span>, taskId: string): { parts: P
     parts.push(out, result)
     out = ''
   }
-  const tb = m.get('traceback')
-  const traceback = plain(b, tb)
-  out += `,"error":null,"traceback":${typeof traceback === 'string' ? text(tb as Span) : traceback === NOT_PLAIN && typeof parse('traceback', null) === 'string' ? normalized('traceback') : 'null'}`
+  out += `,"error":null,"traceback":${stringText('traceback') ?? 'null'}`
   const dd = plain(b, m.get('date_done'))
   out += `,"dateDone":${JSON.stringify(toRfc3339(dd === NOT_PLAIN ? parse('date_done', null) : dd ?? null))}`
   const children = m.get('children')
   out += `,"children":${children === undefined || (children[1] - children[0] === 2 && b[children[0]] === 0x5b) ? '[]' : JSON.stringify(childIds(parse('children', [])))}`
   for (const [k, viewKey] of [['parent_id', 'parentId'], ['group_id', 'groupId']] as const) {
-    const v = plain(b, m.get(k))
-    if (typeof v === 'string') out += `,"${viewKey}":${text(m.get(k) as Span)}`
-    else if (v === NOT_PLAIN && typeof parse(k, undefined) === 'string') out += `,"${viewKey}":${normalized(k)}`
+    const v = stringText(k)
+    if (v !== undefined) out += `,"${viewKey}":${v}`
   }
   for (const k of ['name', 'args', 'kwargs', 'worker', 'retries', 'queue'] as const) {
     const span = m.get(k)

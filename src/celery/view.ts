@@ -38,28 +38,26 @@ export class ResultViews {
    * Throws DecodeError like decode().
    */
   text (document: Buffer, taskId: string): ViewText {
-    if (document[0] === 0x7b) {
-      const fast = fastJsonView(document, taskId)
-      if (fast !== null) {
-        this.observer.fetched(fast.state)
-        return { state: fast.state, ready: READY_STATES.has(fast.state), body: fast.body }
-      }
-    }
-    const view = this.decode(document, taskId)
-    return { state: view.state, ready: view.ready, body: JSON.stringify(view) }
+    return this.#view(document, taskId, fastJsonView, json => json)
   }
 
   /** text() as the bytes to send (the fetch route's): the stored result is copied, never decoded and encoded. */
   bytes (document: Buffer, taskId: string): ViewBytes {
+    return this.#view(document, taskId, fastJsonViewBytes, json => Buffer.from(json))
+  }
+
+  /** The fast path when it applies, else the full decode serialized by `encode`. */
+  #view<B> (document: Buffer, taskId: string, fast: (b: Buffer, taskId: string) => { body: B, state: string } | null,
+    encode: (json: string) => B): { state: string, ready: boolean, body: B } {
     if (document[0] === 0x7b) {
-      const fast = fastJsonViewBytes(document, taskId)
-      if (fast !== null) {
-        this.observer.fetched(fast.state)
-        return { state: fast.state, ready: READY_STATES.has(fast.state), body: fast.body }
+      const v = fast(document, taskId)
+      if (v !== null) {
+        this.observer.fetched(v.state)
+        return { state: v.state, ready: READY_STATES.has(v.state), body: v.body }
       }
     }
     const view = this.decode(document, taskId)
-    return { state: view.state, ready: view.ready, body: Buffer.from(JSON.stringify(view)) }
+    return { state: view.state, ready: view.ready, body: encode(JSON.stringify(view)) }
   }
 
   /** A document → the view object; counts decode errors by the format that failed. */
