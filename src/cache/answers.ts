@@ -9,7 +9,7 @@ import { READY_STATES } from '../celery/meta.js'
 import type { ResultStore, StoredWithTtl } from '../celery/result-store.js'
 import type { ResultViews } from '../celery/view.js'
 import { etagOf } from '../routes/v1/conditional.js'
-import { ttlSecondsAt, type AnswerCache, type Found, type Ticket } from './answer-cache.js'
+import { ttlSecondsAt, type AnswerCache, type Found, type RawAnswer, type Ticket, type ViewAnswer } from './answer-cache.js'
 
 /** One answer, ready to send: body, tag, and what its caching headers are made of. */
 export interface Answer { body: Buffer, etag: string, ready: boolean, ttlSeconds: number, contentType: string }
@@ -22,25 +22,29 @@ const RAW_TYPES: Record<Serializer, string> = { json: 'application/json', msgpac
 /** What a derived answer adds to an entry besides its body (tag, state, object). */
 const ANSWER_OVERHEAD_BYTES = 120
 
-function viewOf (e: Found, { cache, views }: Fetching, taskId: string): NonNullable<Found['view']> {
-  let v = e.view
-  if (v === undefined) {
-    const t = views.bytes(e.raw, taskId)
-    v = { body: t.body, etag: etagOf(e.raw, 'view'), state: t.state, ready: t.ready }
-    e.view = v
-    cache.grew(e, v.body.length + ANSWER_OVERHEAD_BYTES)
-  }
+/** The view answer of a document's bytes (fetchable JSON or msgpack; throws DecodeError). */
+function viewAnswer (views: ResultViews, doc: Buffer, taskId: string): ViewAnswer {
+  const t = views.bytes(doc, taskId)
+  return { body: t.body, etag: etagOf(doc, 'view'), state: t.state, ready: t.ready }
+}
+
+/** The raw answer of a document's bytes, once they are proved a Celery document (throws DecodeError). */
+function rawAnswer (views: ResultViews, doc: Buffer, taskId: string): RawAnswer & { format: Serializer } {
+  const { format, state } = views.verify(doc, taskId)
+  return { etag: etagOf(doc, 'raw'), ready: READY_STATES.has(state), contentType: RAW_TYPES[format], format }
+}
+
+/** Keeps an entry's derived view, counted towards the cache's bound. */
+function keepView (cache: AnswerCache, e: Found, v: ViewAnswer): ViewAnswer {
+  e.view = v
+  cache.grew(e, v.body.length + ANSWER_OVERHEAD_BYTES)
   return v
 }
 
-function rawOf (e: Found, { cache, views }: Fetching, taskId: string): NonNullable<Found['rawAnswer']> {
-  let r = e.rawAnswer
-  if (r === undefined) {
-    const { format, state } = views.verify(e.raw, taskId)
-    r = { etag: etagOf(e.raw, 'raw'), ready: READY_STATES.has(state), contentType: RAW_TYPES[format] }
-    e.rawAnswer = r
-    cache.grew(e, ANSWER_OVERHEAD_BYTES)
-  }
+/** Keeps an entry's derived raw answer, counted towards the cache's bound. */
+function keepRaw (cache: AnswerCache, e: Found, r: RawAnswer): RawAnswer {
+  e.rawAnswer = r
+  cache.grew(e, ANSWER_OVERHEAD_BYTES)
   return r
 }
 
@@ -54,10 +58,10 @@ export function cachedAnswer (f: Fetching, taskId: string, kind: 'view' | 'raw')
   if (e.missing) return null
   const ttlSeconds = ttlSecondsAt(e.expiresAt, Date.now())
   if (kind === 'view') {
-    const v = viewOf(e, f, taskId)
+    const v = e.view ?? keepView(f.cache, e, viewAnswer(f.views, e.raw, taskId))
     return { body: v.body, etag: v.etag, ready: v.ready, ttlSeconds, contentType: VIEW_TYPE }
   }
-  const r = rawOf(e, f, taskId)
+  const r = e.rawAnswer ?? keepRaw(f.cache, e, rawAnswer(f.views, e.raw, taskId))
   return { body: e.raw, etag: r.etag, ready: r.ready, ttlSeconds, contentType: r.contentType }
 }
 
@@ -86,21 +90,13 @@ async function answerOf ({ cache, views }: Fetching, ticket: Ticket | null, task
     return { body: t.body, etag: etagOf(stored, 'view'), ready: t.ready, ttlSeconds, contentType: VIEW_TYPE }
   }
   if (kind === 'view') {
-    const t = views.bytes(stored, taskId)
-    const view = { body: t.body, etag: etagOf(stored, 'view'), state: t.state, ready: t.ready }
+    const view = viewAnswer(views, stored, taskId)
     const e = stored[0] === 0x7b ? cache.fillFound(ticket, stored, ttlMs, startedAt) : null
-    if (e !== null) {
-      e.view = view
-      cache.grew(e, view.body.length + ANSWER_OVERHEAD_BYTES)
-    }
+    if (e !== null) keepView(cache, e, view)
     return { body: view.body, etag: view.etag, ready: view.ready, ttlSeconds, contentType: VIEW_TYPE }
   }
-  const { format, state } = views.verify(stored, taskId)
-  const raw = { etag: etagOf(stored, 'raw'), ready: READY_STATES.has(state), contentType: RAW_TYPES[format] }
+  const { format, ...raw } = rawAnswer(views, stored, taskId)
   const e = format === 'json' ? cache.fillFound(ticket, stored, ttlMs, startedAt) : null
-  if (e !== null) {
-    e.rawAnswer = raw
-    cache.grew(e, ANSWER_OVERHEAD_BYTES)
-  }
+  if (e !== null) keepRaw(cache, e, raw)
   return { body: stored, etag: raw.etag, ready: raw.ready, ttlSeconds, contentType: raw.contentType }
 }
