@@ -33,6 +33,23 @@ export function freePort (): Promise<number> {
 
 export class MissingBinaryError extends Error {}
 
+/** The port was free when picked and taken before the server bound it. */
+export class PortInUseError extends Error {}
+
+/**
+ * Runs `start` on a free port, and again on another one if that port was taken between the pick and the bind:
+ * freePort() draws from the ephemeral range, which every outgoing connection on the machine draws from too.
+ */
+export async function onFreePort<T> (start: (port: number) => Promise<T>, pick: () => Promise<number> = freePort, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start(await pick())
+    } catch (err) {
+      if (!(err instanceof PortInUseError) || i >= tries) throw err
+    }
+  }
+}
+
 /** util-linux's setpriv (in every Debian/Ubuntu base system); absent on macOS, where children are not tied. */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find(p => existsSync(p))
 
@@ -70,7 +87,11 @@ export async function spawnRedis (binary: string, args: string[], port: number, 
     child.stderr.on('data', onData)
     onMissingCommand(child, () => reject(new MissingBinaryError(`${binary} not found: install it (apt-get install -y redis-server redis-sentinel redis-tools)`)))
     child.once('error', reject)
-    child.once('exit', (code) => { reject(new Error(`${binary} exited with ${code}: ${output.slice(-500)}`)) })
+    // 'close', not 'exit': the last of its output may still be in the pipe when it has exited.
+    child.once('close', (code) => {
+      const message = `${binary} exited with ${code}: ${output.slice(-500)}`
+      reject(/Address already in use/.test(output) ? new PortInUseError(message) : new Error(message))
+    })
   })
   child.stdout.removeAllListeners('data').resume()
   child.stderr.removeAllListeners('data').resume()
@@ -99,7 +120,10 @@ export function stopProcess (child: ChildProcess): Promise<void> {
  * writes the RDB it sends to replicas) a private temporary one, removed when it stops.
  */
 export async function startRedisServer (extraArgs: string[] = []): Promise<SpawnedRedis> {
-  const port = await freePort()
+  return onFreePort(port => startRedisServerOn(port, extraArgs))
+}
+
+async function startRedisServerOn (port: number, extraArgs: string[]): Promise<SpawnedRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'rg-redis-'))
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs]
   try {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
-import { freePort, spawnRedis, startRedisServer, type SpawnedRedis } from '../../src/redis/spawn.js'
+import { freePort, onFreePort, spawnRedis, startRedisServer, type SpawnedRedis } from '../../src/redis/spawn.js'
 import { until as untilHolds } from './until.js'
 
 /** until(), treating a harness connection that fails (server still starting) as "not yet". */
@@ -71,18 +71,19 @@ export async function startSentinelSet (t: TapLike, { replicas = 2, sentinels = 
   await until(() => withAdmin(master.port, async r => ((await r.info('replication')).match(/state=online/g) ?? []).length === replicas, password), 'replicas in sync with the master')
   const sentinelList: SpawnedRedis[] = []
   for (let i = 0; i < sentinels; i++) {
-    const port = await freePort()
-    const conf = join(dir, `sentinel-${port}.conf`)
-    writeFileSync(conf, [
-      `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
-      `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
-      `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
-      `sentinel failover-timeout ${masterName} 3000`,
-      `sentinel parallel-syncs ${masterName} 2`,
-      ...(password === undefined ? [] : [`sentinel auth-pass ${masterName} ${password}`]),
-      ...(sentinelPassword === undefined ? [] : [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`]), ''
-    ].join('\n'))
-    const s = await spawnRedis('redis-sentinel', [conf], port)
+    const s = await onFreePort(port => {
+      const conf = join(dir, `sentinel-${port}.conf`)
+      writeFileSync(conf, [
+        `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`,
+        `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
+        `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
+        `sentinel failover-timeout ${masterName} 3000`,
+        `sentinel parallel-syncs ${masterName} 2`,
+        ...(password === undefined ? [] : [`sentinel auth-pass ${masterName} ${password}`]),
+        ...(sentinelPassword === undefined ? [] : [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`]), ''
+      ].join('\n'))
+      return spawnRedis('redis-sentinel', [conf], port)
+    })
     t.teardown(() => s.stop())
     sentinelList.push(s)
   }
@@ -127,12 +128,13 @@ export async function startCluster (t: TapLike, { password }: { password?: strin
   const nodes: SpawnedRedis[] = []
   const argsOf = new Map<number, string[]>()
   for (let i = 0; i < 6; i++) {
-    const port = await freePort()
-    const busPort = await freePort()
-    argsOf.set(port, ['--port', String(port), ...NO_DISK, '--cluster-enabled', 'yes',
-      '--cluster-port', String(busPort), '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000',
-      '--cluster-replica-validity-factor', '0', '--dir', dir, ...auth])
-    const node = await spawnRedis('redis-server', argsOf.get(port) ?? [], port)
+    const node = await onFreePort(async port => {
+      const busPort = await freePort()
+      argsOf.set(port, ['--port', String(port), ...NO_DISK, '--cluster-enabled', 'yes',
+        '--cluster-port', String(busPort), '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000',
+        '--cluster-replica-validity-factor', '0', '--dir', dir, ...auth])
+      return spawnRedis('redis-server', argsOf.get(port) ?? [], port)
+    })
     t.teardown(() => node.stop())
     nodes.push(node)
   }
