@@ -13,10 +13,18 @@
  *   not be sent to make it notice).
  * @see https://redis.io/docs/latest/develop/reference/client-side-caching/
  */
+import { ByteArena } from './arena.js'
 import { FrequencySketch } from './frequency.js'
 
 /** What one answer costs besides its bytes (Map slot, object headers, strings of the tags): measured ~ 0.4 KB. */
 export const ENTRY_OVERHEAD_BYTES = 400
+/** What a derived answer (the view, the raw answer) adds to an entry besides its body (tag, state, object). */
+export const ANSWER_OVERHEAD_BYTES = 120
+/**
+ * The pages the cached bytes are kept in (arena.ts): 256 KiB, or a 64th of a smaller bound (a copy bigger than
+ * a page gets a page of its own size, so a tiny cache counts each copy at its size).
+ */
+export const pageBytesFor = (maxBytes: number): number => Math.min(256 * 1024, Math.max(1, Math.floor(maxBytes / 64)))
 /**
  * Counters per row of the frequency sketch (frequency.ts), and the misses after which its counts halve. A key
  * is cached on its second miss within that window (the sketch is TinyLFU's doorkeeper too: no key is kept for
@@ -38,14 +46,15 @@ const FULL_SLACK = 1 / 64
  */
 export const TTL_ROUNDING_MS = 500
 
-/** A view answer, ready to send. */
+/** A view answer, ready to send (a kept one's body lives in the cache's pages and may move between them). */
 export interface ViewAnswer { body: Buffer, etag: string, state: string, ready: boolean }
 /** A raw answer: the stored bytes are sent as they are. */
 export interface RawAnswer { etag: string, ready: boolean, contentType: string }
 
-/** What every entry has: its key, its size, its place in the eviction order (see #newest), a second chance. */
+/** What every entry has: its key, its size besides its bytes, its place in the eviction order (see #newest), a second chance. */
 interface Kept {
   readonly key: string
+  /** Its overhead (its bytes are counted by the pages they are in). */
   bytes: number
   used: boolean
   newer?: Entry | undefined
@@ -53,8 +62,11 @@ interface Kept {
 }
 export interface Found extends Kept {
   readonly missing: false
-  /** The stored bytes (a copy: never a slice of a socket buffer, which would pin the whole chunk). */
-  readonly raw: Buffer
+  /**
+   * The stored bytes: a copy in the cache's pages (never a slice of a socket buffer, which would pin the whole
+   * chunk); moved to the newest page when the entry gets its second chance.
+   */
+  raw: Buffer
   /** When the key expires (ms since the epoch), Infinity when it never does. */
   readonly expiresAt: number
   view?: ViewAnswer
@@ -96,16 +108,20 @@ export class AnswerCache {
   /** Misses per key lately: when the cache is full, who may replace whom (TinyLFU; see #admits). */
   readonly #missed = new FrequencySketch(SKETCH_WIDTH)
   readonly #counters: CacheCounters
-  #bytes = 0
+  readonly #arena: ByteArena
+  /** The entries' overhead; their bytes are the arena's. */
+  #overhead = 0
   #epoch = 0
   #live = false
 
   constructor (maxBytes: number, counters: CacheCounters = noCounters) {
     this.maxBytes = maxBytes
     this.#counters = counters
+    this.#arena = new ByteArena(pageBytesFor(maxBytes))
   }
 
-  get bytes (): number { return this.#bytes }
+  /** What the cache holds: its entries' overhead and the pages their bytes are in. */
+  get bytes (): number { return this.#overhead + this.#arena.bytes }
   get size (): number { return this.#entries.size }
   /** Whether reads may fill the cache now (tracking enabled and redirected to a live subscriber). */
   get live (): boolean { return this.#live }
@@ -137,7 +153,7 @@ export class AnswerCache {
     if (!this.#live) return null
     const before = this.#missed.increment(key)
     if (before === 0) return null
-    if (before + 1 < ADMIT_MIN_MISSES && this.#bytes > this.maxBytes * (1 - FULL_SLACK)) return null
+    if (before + 1 < ADMIT_MIN_MISSES && this.bytes > this.maxBytes * (1 - FULL_SLACK)) return null
     let token = this.#tokens.get(key)
     if (token === undefined) {
       token = { readers: 0 }
@@ -158,7 +174,7 @@ export class AnswerCache {
     return this.#live && t.epoch === this.#epoch && this.#tokens.get(t.key) === t.token
   }
 
-  /** Fills with what the read found: the stored bytes (copied here) and their key's remaining PTTL (-1: none). */
+  /** Fills with what the read found: the stored bytes (copied into the pages) and their key's remaining PTTL (-1: none). */
   fillFound (t: Ticket | null, raw: Buffer, ttlMs: number, startedAt: number): Found | null {
     if (t === null || t.settled) return null
     const current = this.#current(t)
@@ -167,9 +183,7 @@ export class AnswerCache {
     // The TTL was measured after startedAt: counting from startedAt puts the deadline early, never late.
     const expiresAt = ttlMs < 0 ? Infinity : startedAt + ttlMs
     if (!current || size > this.maxBytes / 4 || expiresAt - TTL_ROUNDING_MS <= startedAt || !this.#admits(t.key, size)) return null
-    const copy = Buffer.allocUnsafeSlow(raw.length)
-    raw.copy(copy)
-    const e: Found = { missing: false, key: t.key, raw: copy, expiresAt, bytes: size, used: false }
+    const e: Found = { missing: false, key: t.key, raw: this.#arena.copy(raw), expiresAt, bytes: ENTRY_OVERHEAD_BYTES, used: false }
     this.#put(e)
     return e
   }
@@ -183,12 +197,25 @@ export class AnswerCache {
     if (current && this.#admits(t.key, bytes)) this.#put({ missing: true, key: t.key, bytes, used: false })
   }
 
-  /** An answer derived from an entry's bytes (the view, the raw answer) now counts towards the bound. */
-  grew (e: Found, bytes: number): void {
-    if (this.#entries.get(e.key) !== e) return
-    e.bytes += bytes
-    this.#bytes += bytes
+  /** Keeps the view derived from an entry's bytes (its body copied into the pages), counted towards the bound. */
+  keepView (e: Found, v: ViewAnswer): ViewAnswer {
+    if (this.#entries.get(e.key) !== e || e.view !== undefined) return v
+    e.view = { ...v, body: this.#arena.copy(v.body) }
+    return this.#grew(e, e.view)
+  }
+
+  /** Keeps the raw answer derived from an entry's bytes, counted towards the bound. */
+  keepRaw (e: Found, r: RawAnswer): RawAnswer {
+    if (this.#entries.get(e.key) !== e || e.rawAnswer !== undefined) return r
+    e.rawAnswer = r
+    return this.#grew(e, r)
+  }
+
+  #grew<A> (e: Found, answer: A): A {
+    e.bytes += ANSWER_OVERHEAD_BYTES
+    this.#overhead += ANSWER_OVERHEAD_BYTES
     this.#evict()
+    return answer
   }
 
   /** The key changed (an invalidation from Redis, or this process's own write completed). */
@@ -210,7 +237,8 @@ export class AnswerCache {
     this.#newest = this.#oldest = undefined
     this.#tokens.clear()
     this.#missed.reset()
-    this.#bytes = 0
+    this.#arena.clear()
+    this.#overhead = 0
     this.#epoch++
     this.#counters.flushed()
   }
@@ -227,20 +255,28 @@ export class AnswerCache {
    * spread over far more keys than the cache holds stop replacing one cold entry with another.
    */
   #admits (key: string, bytes: number): boolean {
-    if (this.#bytes + bytes <= this.maxBytes || this.#entries.has(key)) return true
+    if (this.bytes + bytes <= this.maxBytes || this.#entries.has(key)) return true
     const victim = this.#victim()
     if (victim === undefined) return true
     const missed = this.#missed.frequency(key)
     return missed >= ADMIT_MIN_MISSES && missed > this.#missed.frequency(victim)
   }
 
-  /** The key eviction takes next (CLOCK: used entries on the way get their second chance, as #evict gives it). */
+  /**
+   * The key eviction takes next (CLOCK: used entries on the way get their second chance, as #evict gives it).
+   * A second chance moves the entry's bytes to the newest page too, so pages empty in the order the hand
+   * passes them instead of being pinned by the few entries on them that are still read.
+   */
   #victim (): string | undefined {
     for (let e = this.#oldest; e !== undefined; e = this.#oldest) {
       if (!e.used) return e.key
       e.used = false
       this.#unlink(e)
       this.#link(e)
+      if (!e.missing) {
+        e.raw = this.#arena.move(e.raw)
+        if (e.view !== undefined) e.view.body = this.#arena.move(e.view.body)
+      }
     }
     return undefined
   }
@@ -250,14 +286,18 @@ export class AnswerCache {
     if (old !== undefined) this.#drop(e.key, old)
     this.#entries.set(e.key, e)
     this.#link(e)
-    this.#bytes += e.bytes
+    this.#overhead += e.bytes
     this.#evict()
   }
 
   #drop (key: string, e: Entry): void {
     this.#entries.delete(key)
     this.#unlink(e)
-    this.#bytes -= e.bytes
+    this.#overhead -= e.bytes
+    if (!e.missing) {
+      this.#arena.free(e.raw)
+      if (e.view !== undefined) this.#arena.free(e.view.body)
+    }
   }
 
   /** As the newest. */
@@ -283,7 +323,7 @@ export class AnswerCache {
    * nobody read since. (Every entry marked: one pass unmarks them all, the next evicts.)
    */
   #evict (): void {
-    while (this.#bytes > this.maxBytes) {
+    while (this.bytes > this.maxBytes) {
       const key = this.#victim()
       const e = key === undefined ? undefined : this.#entries.get(key)
       if (e === undefined) return

@@ -9,7 +9,7 @@ import { READY_STATES } from '../celery/meta.js'
 import type { ResultStore, StoredWithTtl } from '../celery/result-store.js'
 import type { ResultViews } from '../celery/view.js'
 import { etagOf } from '../routes/v1/conditional.js'
-import { ttlSecondsAt, type AnswerCache, type Found, type RawAnswer, type Ticket, type ViewAnswer } from './answer-cache.js'
+import { ttlSecondsAt, type AnswerCache, type RawAnswer, type Ticket, type ViewAnswer } from './answer-cache.js'
 
 /** One answer, ready to send: body, tag, and what its caching headers are made of. */
 export interface Answer { body: Buffer, etag: string, ready: boolean, ttlSeconds: number, contentType: string }
@@ -19,8 +19,6 @@ export interface Fetching { cache: AnswerCache, store: ResultStore, views: Resul
 
 const VIEW_TYPE = 'application/json; charset=utf-8'
 const RAW_TYPES: Record<Serializer, string> = { json: 'application/json', msgpack: 'application/msgpack' }
-/** What a derived answer adds to an entry besides its body (tag, state, object). */
-const ANSWER_OVERHEAD_BYTES = 120
 
 /** The view answer of a document's bytes (fetchable JSON or msgpack; throws DecodeError). */
 function viewAnswer (views: ResultViews, doc: Buffer, taskId: string): ViewAnswer {
@@ -34,20 +32,6 @@ function rawAnswer (views: ResultViews, doc: Buffer, taskId: string): RawAnswer 
   return { etag: etagOf(doc, 'raw'), ready: READY_STATES.has(state), contentType: RAW_TYPES[format], format }
 }
 
-/** Keeps an entry's derived view, counted towards the cache's bound. */
-function keepView (cache: AnswerCache, e: Found, v: ViewAnswer): ViewAnswer {
-  e.view = v
-  cache.grew(e, v.body.length + ANSWER_OVERHEAD_BYTES)
-  return v
-}
-
-/** Keeps an entry's derived raw answer, counted towards the cache's bound. */
-function keepRaw (cache: AnswerCache, e: Found, r: RawAnswer): RawAnswer {
-  e.rawAnswer = r
-  cache.grew(e, ANSWER_OVERHEAD_BYTES)
-  return r
-}
-
 /**
  * The cached answer: undefined when nothing is cached for the key, null when the key is known not to exist.
  * Synchronous: a hit creates no promise. Throws DecodeError when an answer derived from cached bytes fails.
@@ -58,10 +42,10 @@ export function cachedAnswer (f: Fetching, taskId: string, kind: 'view' | 'raw')
   if (e.missing) return null
   const ttlSeconds = ttlSecondsAt(e.expiresAt, Date.now())
   if (kind === 'view') {
-    const v = e.view ?? keepView(f.cache, e, viewAnswer(f.views, e.raw, taskId))
+    const v = e.view ?? f.cache.keepView(e, viewAnswer(f.views, e.raw, taskId))
     return { body: v.body, etag: v.etag, ready: v.ready, ttlSeconds, contentType: VIEW_TYPE }
   }
-  const r = e.rawAnswer ?? keepRaw(f.cache, e, rawAnswer(f.views, e.raw, taskId))
+  const r = e.rawAnswer ?? f.cache.keepRaw(e, rawAnswer(f.views, e.raw, taskId))
   return { body: e.raw, etag: r.etag, ready: r.ready, ttlSeconds, contentType: r.contentType }
 }
 
@@ -92,11 +76,11 @@ async function answerOf ({ cache, views }: Fetching, ticket: Ticket | null, task
   if (kind === 'view') {
     const view = viewAnswer(views, stored, taskId)
     const e = stored[0] === 0x7b ? cache.fillFound(ticket, stored, ttlMs, startedAt) : null
-    if (e !== null) keepView(cache, e, view)
+    if (e !== null) cache.keepView(e, view)
     return { body: view.body, etag: view.etag, ready: view.ready, ttlSeconds, contentType: VIEW_TYPE }
   }
   const { format, ...raw } = rawAnswer(views, stored, taskId)
   const e = format === 'json' ? cache.fillFound(ticket, stored, ttlMs, startedAt) : null
-  if (e !== null) keepRaw(cache, e, raw)
+  if (e !== null) cache.keepRaw(e, raw)
   return { body: stored, etag: raw.etag, ready: raw.ready, ttlSeconds, contentType: raw.contentType }
 }

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { AnswerCache, ENTRY_OVERHEAD_BYTES, TTL_ROUNDING_MS, ttlSecondsAt } from '../../src/cache/answer-cache.js'
+import { AnswerCache, ENTRY_OVERHEAD_BYTES, pageBytesFor, TTL_ROUNDING_MS, ttlSecondsAt } from '../../src/cache/answer-cache.js'
+import { ByteArena } from '../../src/cache/arena.js'
 import { invalidatedKeys, trackedPrefixes } from '../../src/cache/tracking.js'
 
 const doc = (n: number) => Buffer.from(`{"status":"SUCCESS","result":${n}}`)
@@ -76,18 +77,81 @@ t.test('bounded by bytes, least recently used out first', async t => {
   t.ok(c.get('a'))
   t.ok(c.bytes <= c.maxBytes)
   const e = c.get('d')
-  if (e !== undefined && !e.missing) c.grew(e, one)
+  if (e !== undefined && !e.missing) c.keepView(e, { body: doc(1), etag: '"v"', state: 'SUCCESS', ready: true })
   t.ok(c.bytes <= c.maxBytes, 'growth evicts too')
   t.equal(new AnswerCache(0).live, false)
   const small = liveCache(100)
   t.equal(small.fillFound(small.begin('big'), Buffer.alloc(1000, 0x20), -1, Date.now()), null, 'an answer above a quarter of the bound is not kept')
 })
 
-t.test('the stored bytes are copied, never a view of a bigger buffer', async t => {
+t.test('the stored bytes are copied into the cache\'s own pages, never kept as a view of a socket\'s buffer', async t => {
   const c = liveCache()
   const chunk = Buffer.concat([doc(1), Buffer.alloc(60_000)])
   const e = c.fillFound(c.begin('k'), chunk.subarray(0, doc(1).length), -1, Date.now())
-  t.equal(e?.raw.buffer.byteLength, doc(1).length)
+  t.not(e?.raw.buffer, chunk.buffer, 'not the socket chunk')
+  t.equal(e?.raw.buffer.byteLength, pageBytesFor(c.maxBytes), 'a page of the cache')
+  chunk.fill(0)
+  t.same(JSON.parse(String(e?.raw)), { status: 'SUCCESS', result: 1 }, 'a copy')
+  if (e === null || e === undefined) return
+  const view = c.keepView(e, { body: Buffer.from('{"state":"SUCCESS"}'), etag: '"v"', state: 'SUCCESS', ready: true })
+  t.equal(view.body.buffer, e.raw.buffer, 'the view\'s body is kept in the same page')
+  t.equal(String(view.body), '{"state":"SUCCESS"}')
+})
+
+t.test('pages: bytes of unread entries go with their page; a second chance moves an entry\'s bytes to the newest page', async t => {
+  const body = Buffer.alloc(1000, 0x61)
+  // 64 KiB bound: 1 KiB pages, one entry's bytes per page.
+  const c = liveCache(64 * 1024)
+  t.equal(pageBytesFor(c.maxBytes), 1024)
+  const fill = (k: string) => c.fillFound(c.begin(k), body, -1, Date.now())
+  const first = fill('hot')
+  if (first === null) throw new Error('not filled')
+  const firstPage = first.raw.buffer
+  for (let i = 0; c.size < 40; i++) fill(`k${i}`)
+  t.ok(c.get('hot'), 'hot is read')
+  // Full: keys missed more often than the entries come in over them, and evictions pass the hot entry.
+  for (let i = 40; i < 200; i++) {
+    c.release(c.begin(`k${i}`))
+    c.release(c.begin(`k${i}`))
+    fill(`k${i}`)
+  }
+  t.notOk(c.get('k0'), 'unread entries were evicted')
+  const hot = c.get('hot')
+  t.ok(hot !== undefined && !hot.missing, 'the read entry survived')
+  if (hot === undefined || hot.missing) return
+  t.not(hot.raw.buffer, firstPage, 'and its bytes moved out of its first page')
+  t.same(hot.raw, body, 'unchanged')
+  t.ok(c.bytes <= c.maxBytes, `the bound counts the pages: ${c.bytes} ≤ ${c.maxBytes}`)
+  c.flush()
+  t.equal(c.bytes, 0)
+})
+
+t.test('the byte arena: pages go when nothing on them is kept, never reused while they are held', async t => {
+  const a = new ByteArena(100)
+  const x = a.copy(Buffer.from('x'.repeat(40)))
+  const y = a.copy(Buffer.from('y'.repeat(40)))
+  t.equal(x.buffer, y.buffer, 'one page')
+  t.equal(a.bytes, 100)
+  const z = a.copy(Buffer.from('z'.repeat(40))) // no room: a second page
+  t.not(z.buffer, x.buffer)
+  t.equal(a.bytes, 200)
+  a.free(x)
+  t.equal(a.bytes, 200, 'y still on the first page')
+  a.free(y)
+  t.equal(a.bytes, 100, 'the first page went')
+  t.equal(String(x), 'x'.repeat(40), 'a freed copy is never overwritten (a response may still be sending it)')
+  const big = a.copy(Buffer.alloc(500, 0x62))
+  t.equal(big.buffer.byteLength, 500, 'bigger than a page: a page of its own')
+  t.equal(a.bytes, 600)
+  const moved = a.move(big)
+  t.equal(a.bytes, 600, 'moved: the old page went, the new one came')
+  t.not(moved.buffer, big.buffer)
+  a.free(moved)
+  a.free(z)
+  t.equal(a.bytes, 100, 'the current page stays, empty')
+  a.clear()
+  t.equal(a.bytes, 0)
+  t.equal(a.pages, 0)
 })
 
 t.test('admission: a key fills on its second read, not its first', async t => {
