@@ -69,9 +69,11 @@ export function combine (runs: Figures[]): Figures {
 }
 
 /**
- * Paired rounds: every scenario once per round, in the same order, so that a ratio of two scenarios is taken
- * within one round (this shared machine drifts by tens of percent within a run) and the reported ratio is the
- * median of the rounds' own ratios.
+ * Paired rounds: every scenario once per round, so that a ratio of two scenarios is taken within one round
+ * (this shared machine drifts by tens of percent within a run) and the reported ratio is the median of the
+ * rounds' own ratios. Every other round runs the scenarios in reverse order, as bench/ab.ts alternates its two
+ * builds: in a fixed order, of two neighbours compared (cache on, cache off) the same one always ran first,
+ * right after the same third scenario, and a drift within the round always favoured the same one.
  */
 export class Rounds {
   readonly rounds: Array<Map<string, Figures>> = []
@@ -80,7 +82,7 @@ export class Rounds {
     const r = new Rounds()
     for (let i = 0; i < rounds; i++) {
       const round = new Map<string, Figures>()
-      for (const [name, measure] of scenarios) {
+      for (const [name, measure] of i % 2 === 0 ? scenarios : [...scenarios].reverse()) {
         process.stderr.write(`${label} round ${i + 1}: ${name}…\n`)
         round.set(name, await measure(seconds))
       }
