@@ -14,12 +14,9 @@
  * @see https://redis.io/docs/latest/develop/reference/client-side-caching/
  */
 import { ByteArena } from './arena.js'
+import { ANSWER_OVERHEAD_BYTES, ENTRY_OVERHEAD_BYTES, TTL_ROUNDING_MS, type Entry, type Found, type RawAnswer, type ViewAnswer } from './entry.js'
 import { FrequencySketch } from './frequency.js'
 
-/** What one answer costs besides its bytes (Map slot, object headers, strings of the tags): measured ~ 0.4 KB. */
-export const ENTRY_OVERHEAD_BYTES = 400
-/** What a derived answer (the view, the raw answer) adds to an entry besides its body (tag, state, object). */
-export const ANSWER_OVERHEAD_BYTES = 120
 /**
  * The pages the cached bytes are kept in (arena.ts): 256 KiB, or a 64th of a smaller bound (a copy bigger than
  * a page gets a page of its own size, so a tiny cache counts each copy at its size).
@@ -39,42 +36,6 @@ export const SKETCH_WIDTH = 32_768
 export const ADMIT_MIN_MISSES = 3
 /** "Nearly full": less room left than this part of the bound (a typical entry would not fit, or hardly). */
 const FULL_SLACK = 1 / 64
-/**
- * Entries go this long before their key's deadline: the deadline is PTTL counted from before the read was sent
- * (early, never late), and this margin keeps a client's max-age, in whole seconds rounded as TTL rounds them,
- * from outliving the key.
- */
-export const TTL_ROUNDING_MS = 500
-
-/** A view answer, ready to send (a kept one's body lives in the cache's pages and may move between them). */
-export interface ViewAnswer { body: Buffer, etag: string, state: string, ready: boolean }
-/** A raw answer: the stored bytes are sent as they are. */
-export interface RawAnswer { etag: string, ready: boolean, contentType: string }
-
-/** What every entry has: its key, its size besides its bytes, its place in the eviction order (see #newest), a second chance. */
-interface Kept {
-  readonly key: string
-  /** Its overhead (its bytes are counted by the pages they are in). */
-  bytes: number
-  used: boolean
-  newer?: Entry | undefined
-  older?: Entry | undefined
-}
-export interface Found extends Kept {
-  readonly missing: false
-  /**
-   * The stored bytes: a copy in the cache's pages (never a slice of a socket buffer, which would pin the whole
-   * chunk); moved to the newest page when the entry gets its second chance.
-   */
-  raw: Buffer
-  /** When the key expires (ms since the epoch), Infinity when it never does. */
-  readonly expiresAt: number
-  view?: ViewAnswer
-  rawAnswer?: RawAnswer
-}
-export interface Missing extends Kept { readonly missing: true }
-export type Entry = Found | Missing
-
 /** Taken before a read is sent; the read may fill the cache only while it is still current. */
 export interface Ticket { readonly key: string, readonly epoch: number, readonly token: Token, settled: boolean }
 interface Token { readers: number }
@@ -87,12 +48,6 @@ export interface CacheCounters {
 }
 
 const noCounters: CacheCounters = { hit: () => {}, miss: () => {}, invalidated: () => {}, flushed: () => {} }
-
-/** Remaining whole seconds until `expiresAt` as Redis TTL would say it (-1: never expires). */
-export function ttlSecondsAt (expiresAt: number, now: number): number {
-  if (expiresAt === Infinity) return -1
-  return Math.max(0, Math.round((expiresAt - now) / 1000))
-}
 
 export class AnswerCache {
   readonly maxBytes: number

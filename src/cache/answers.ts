@@ -9,7 +9,8 @@ import { READY_STATES } from '../celery/meta.js'
 import type { ResultStore, StoredWithTtl } from '../celery/result-store.js'
 import type { ResultViews } from '../celery/view.js'
 import { etagOf } from '../routes/v1/conditional.js'
-import { ttlSecondsAt, type AnswerCache, type RawAnswer, type Ticket, type ViewAnswer } from './answer-cache.js'
+import type { AnswerCache, Ticket } from './answer-cache.js'
+import { ttlSecondsAt, type RawAnswer, type ViewAnswer } from './entry.js'
 
 /** One answer, ready to send: body, tag, and what its caching headers are made of. */
 export interface Answer { body: Buffer, etag: string, ready: boolean, ttlSeconds: number, contentType: string }

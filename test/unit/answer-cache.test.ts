@@ -1,5 +1,6 @@
 import t from 'tap'
-import { AnswerCache, ENTRY_OVERHEAD_BYTES, pageBytesFor, TTL_ROUNDING_MS, ttlSecondsAt } from '../../src/cache/answer-cache.js'
+import { AnswerCache, pageBytesFor } from '../../src/cache/answer-cache.js'
+import { ENTRY_OVERHEAD_BYTES, TTL_ROUNDING_MS, ttlSecondsAt } from '../../src/cache/entry.js'
 import { ByteArena } from '../../src/cache/arena.js'
 import { invalidatedKeys, trackedPrefixes } from '../../src/cache/tracking.js'
 
