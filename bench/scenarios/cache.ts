@@ -82,7 +82,9 @@ export async function cacheBench (o: CacheBenchOptions): Promise<CacheReport> {
 
 async function measure (o: CacheBenchOptions, redis: Redis, on: Proc, off: Proc, floor: Proc): Promise<CacheReport> {
   const bodyFile = join(tmpdir(), `rg-bench-store-${process.pid}.json`)
-  writeFileSync(bodyFile, JSON.stringify({ state: 'SUCCESS', result: (JSON.parse(celeryDoc('x', 4096)) as { result: unknown }).result, ttlSeconds: 60 }))
+  // Celery's own TTL (result_expires, one day): a short one made the ~35,000 keys each store round writes expire
+  // in the middle of later read rounds, and Redis's expiry of them slowed whichever reads ran then.
+  writeFileSync(bodyFile, JSON.stringify({ state: 'SUCCESS', result: (JSON.parse(celeryDoc('x', 4096)) as { result: unknown }).result, ttlSeconds: 86400 }))
   const pidOf = (p: Proc): number => p.child.pid ?? 0
   // Redis commands per request, from INFO commandstats around each measurement.
   const counted = (m: Measure): Measure => async seconds => {
