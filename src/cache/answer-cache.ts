@@ -14,7 +14,7 @@
  * @see https://redis.io/docs/latest/develop/reference/client-side-caching/
  */
 import { ByteArena } from './arena.js'
-import { ANSWER_OVERHEAD_BYTES, ENTRY_OVERHEAD_BYTES, TTL_ROUNDING_MS, type Entry, type Found, type RawAnswer, type ViewAnswer } from './entry.js'
+import { ANSWER_OVERHEAD_BYTES, ENTRY_OVERHEAD_BYTES, TTL_ROUNDING_MS, type Entry, type Found, type FoundRaw, type RawAnswer, type ViewAnswer } from './entry.js'
 import { FrequencySketch } from './frequency.js'
 
 /**
@@ -81,11 +81,14 @@ export class AnswerCache {
   /** Whether reads may fill the cache now (tracking enabled and redirected to a live subscriber). */
   get live (): boolean { return this.#live }
 
-  /** The entry for `key`, when one is current; counts a hit or a miss. */
-  get (key: string, now = Date.now()): Entry | undefined {
+  /**
+   * The entry for `key`, when one is current (with `needsRaw`, only one that holds the stored bytes: an entry a
+   * view read filled answers a raw read with a miss); counts a hit or a miss.
+   */
+  get (key: string, now = Date.now(), needsRaw = false): Entry | undefined {
     if (!this.#live) return undefined
     const e = this.#entries.get(key)
-    if (e === undefined) {
+    if (e === undefined || (needsRaw && !e.missing && e.raw === undefined)) {
       this.#counters.miss()
       return undefined
     }
@@ -129,18 +132,40 @@ export class AnswerCache {
     return this.#live && t.epoch === this.#epoch && this.#tokens.get(t.key) === t.token
   }
 
-  /** Fills with what the read found: the stored bytes (copied into the pages) and their key's remaining PTTL (-1: none). */
-  fillFound (t: Ticket | null, raw: Buffer, ttlMs: number, startedAt: number): Found | null {
+  /**
+   * Fills with what a raw read found: the stored bytes (copied into the pages) and their key's remaining PTTL
+   * (-1: none); the answers derived from them are kept with keepRaw / keepView.
+   */
+  fillFound (t: Ticket | null, raw: Buffer, ttlMs: number, startedAt: number): FoundRaw | null {
+    const expiresAt = this.#fillable(t, raw.length, ttlMs, startedAt)
+    if (t === null || expiresAt === null) return null
+    const e: FoundRaw = { missing: false, key: t.key, raw: this.#arena.copy(raw), expiresAt, bytes: ENTRY_OVERHEAD_BYTES, used: false }
+    this.#put(e)
+    return e
+  }
+
+  /**
+   * Fills with the view a view read made of the stored bytes, and only that (its body copied into the pages):
+   * a raw read of the key is a miss, which fills the entry again with the bytes.
+   */
+  fillView (t: Ticket | null, v: ViewAnswer, ttlMs: number, startedAt: number): ViewAnswer {
+    const expiresAt = this.#fillable(t, v.body.length, ttlMs, startedAt)
+    if (t === null || expiresAt === null) return v
+    const view = { ...v, body: this.#arena.copy(v.body) }
+    this.#put({ missing: false, key: t.key, view, expiresAt, bytes: ENTRY_OVERHEAD_BYTES + ANSWER_OVERHEAD_BYTES, used: false })
+    return view
+  }
+
+  /** The deadline a fill of `size` bytes would have, or null when it may not fill (the ticket is settled either way). */
+  #fillable (t: Ticket | null, size: number, ttlMs: number, startedAt: number): number | null {
     if (t === null || t.settled) return null
     const current = this.#current(t)
     this.release(t)
-    const size = raw.length + ENTRY_OVERHEAD_BYTES
     // The TTL was measured after startedAt: counting from startedAt puts the deadline early, never late.
     const expiresAt = ttlMs < 0 ? Infinity : startedAt + ttlMs
-    if (!current || size > this.maxBytes / 4 || expiresAt - TTL_ROUNDING_MS <= startedAt || !this.#admits(t.key, size)) return null
-    const e: Found = { missing: false, key: t.key, raw: this.#arena.copy(raw), expiresAt, bytes: ENTRY_OVERHEAD_BYTES, used: false }
-    this.#put(e)
-    return e
+    const bytes = size + ENTRY_OVERHEAD_BYTES
+    if (!current || bytes > this.maxBytes / 4 || expiresAt - TTL_ROUNDING_MS <= startedAt || !this.#admits(t.key, bytes)) return null
+    return expiresAt
   }
 
   /** Fills with "nothing stored" (the PENDING polls). */
@@ -229,7 +254,7 @@ export class AnswerCache {
       this.#unlink(e)
       this.#link(e)
       if (!e.missing) {
-        e.raw = this.#arena.move(e.raw)
+        if (e.raw !== undefined) e.raw = this.#arena.move(e.raw)
         if (e.view !== undefined) e.view.body = this.#arena.move(e.view.body)
       }
     }
@@ -250,7 +275,7 @@ export class AnswerCache {
     this.#unlink(e)
     this.#overhead -= e.bytes
     if (!e.missing) {
-      this.#arena.free(e.raw)
+      if (e.raw !== undefined) this.#arena.free(e.raw)
       if (e.view !== undefined) this.#arena.free(e.view.body)
     }
   }

@@ -38,16 +38,23 @@ function rawAnswer (views: ResultViews, doc: Buffer, taskId: string): RawAnswer 
  * Synchronous: a hit creates no promise. Throws DecodeError when an answer derived from cached bytes fails.
  */
 export function cachedAnswer (f: Fetching, taskId: string, kind: 'view' | 'raw'): Answer | null | undefined {
-  const e = f.cache.get(f.store.channel(taskId))
+  const e = f.cache.get(f.store.channel(taskId), Date.now(), kind === 'raw')
   if (e === undefined) return undefined
   if (e.missing) return null
   const ttlSeconds = ttlSecondsAt(e.expiresAt, Date.now())
+  const { raw } = e
   if (kind === 'view') {
-    const v = e.view ?? f.cache.keepView(e, viewAnswer(f.views, e.raw, taskId))
+    let v = e.view
+    if (v === undefined) {
+      // Filled by a raw read: the view is made once, from the stored bytes.
+      if (raw === undefined) return undefined
+      v = f.cache.keepView(e, viewAnswer(f.views, raw, taskId))
+    }
     return { body: v.body, etag: v.etag, ready: v.ready, ttlSeconds, contentType: VIEW_TYPE }
   }
-  const r = e.rawAnswer ?? f.cache.keepRaw(e, rawAnswer(f.views, e.raw, taskId))
-  return { body: e.raw, etag: r.etag, ready: r.ready, ttlSeconds, contentType: r.contentType }
+  if (raw === undefined) return undefined // get() hands a raw read no entry without the bytes
+  const r = e.rawAnswer ?? f.cache.keepRaw(e, rawAnswer(f.views, raw, taskId))
+  return { body: raw, etag: r.etag, ready: r.ready, ttlSeconds, contentType: r.contentType }
 }
 
 /** Reads the key and its TTL (batched: redis/read-batch.ts) and answers, filling the cache when the read is still current. */
@@ -75,9 +82,9 @@ async function answerOf ({ cache, views }: Fetching, ticket: Ticket | null, task
     return { body: t.body, etag: etagOf(stored, 'view'), ready: t.ready, ttlSeconds, contentType: VIEW_TYPE }
   }
   if (kind === 'view') {
+    // Only the view is kept (JSON documents only: msgpack is not cached).
     const view = viewAnswer(views, stored, taskId)
-    const e = stored[0] === 0x7b ? cache.fillFound(ticket, stored, ttlMs, startedAt) : null
-    if (e !== null) cache.keepView(e, view)
+    if (stored[0] === 0x7b) cache.fillView(ticket, view, ttlMs, startedAt)
     return { body: view.body, etag: view.etag, ready: view.ready, ttlSeconds, contentType: VIEW_TYPE }
   }
   const { format, ...raw } = rawAnswer(views, stored, taskId)

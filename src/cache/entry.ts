@@ -32,15 +32,18 @@ interface Kept {
 export interface Found extends Kept {
   readonly missing: false
   /**
-   * The stored bytes: a copy in the cache's pages (never a slice of a socket buffer, which would pin the whole
-   * chunk); moved to the newest page when the entry gets its second chance.
+   * The stored bytes, kept when a raw read filled the entry (a view read keeps only its view: a cache of view
+   * polls holds twice the answers in the same bytes): a copy in the cache's pages (never a slice of a socket
+   * buffer, which would pin the whole chunk); moved to the newest page when the entry gets its second chance.
    */
-  raw: Buffer
+  raw?: Buffer
   /** When the key expires (ms since the epoch), Infinity when it never does. */
   readonly expiresAt: number
   view?: ViewAnswer
   rawAnswer?: RawAnswer
 }
+/** An entry filled by a raw read: it holds the stored bytes. */
+export type FoundRaw = Found & { raw: Buffer }
 export interface Missing extends Kept { readonly missing: true }
 export type Entry = Found | Missing
 

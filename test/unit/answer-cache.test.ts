@@ -1,6 +1,6 @@
 import t from 'tap'
 import { AnswerCache, pageBytesFor } from '../../src/cache/answer-cache.js'
-import { ENTRY_OVERHEAD_BYTES, TTL_ROUNDING_MS, ttlSecondsAt } from '../../src/cache/entry.js'
+import { ANSWER_OVERHEAD_BYTES, ENTRY_OVERHEAD_BYTES, TTL_ROUNDING_MS, ttlSecondsAt } from '../../src/cache/entry.js'
 import { ByteArena } from '../../src/cache/arena.js'
 import { invalidatedKeys, trackedPrefixes } from '../../src/cache/tracking.js'
 
@@ -85,6 +85,30 @@ t.test('bounded by bytes, least recently used out first', async t => {
   t.equal(small.fillFound(small.begin('big'), Buffer.alloc(1000, 0x20), -1, Date.now()), null, 'an answer above a quarter of the bound is not kept')
 })
 
+t.test('a view read keeps only its view: half the bytes of the document and the view; a raw read of that key misses and fills the bytes', async t => {
+  const hits: string[] = []
+  const c = new AnswerCache(1 << 20, { hit: () => hits.push('hit'), miss: () => hits.push('miss'), invalidated: () => {}, flushed: () => {} })
+  c.goLive()
+  c.release(c.begin('k')) // its first miss lately: the second fills
+  const body = Buffer.from('{"taskId":"k","state":"SUCCESS","result":1}')
+  const kept = c.fillView(c.begin('k'), { body, etag: '"v"', state: 'SUCCESS', ready: true }, -1, Date.now())
+  t.same(kept.body, body)
+  t.not(kept.body.buffer, body.buffer, 'its body copied into the pages')
+  t.equal(c.bytes, pageBytesFor(c.maxBytes) + ENTRY_OVERHEAD_BYTES + ANSWER_OVERHEAD_BYTES, 'counted: its page and one answer\'s overhead')
+  const e = c.get('k')
+  t.match(e, { missing: false, view: { etag: '"v"' } })
+  t.equal(e !== undefined && !e.missing ? e.raw : null, undefined, 'no stored bytes kept')
+  t.equal(c.get('k', Date.now(), true), undefined, 'a raw read misses')
+  t.same(hits, ['hit', 'miss'])
+  t.ok(c.fillFound(c.begin('k'), doc(1), -1, Date.now()), 'and fills the entry again with the bytes')
+  const again = c.get('k', Date.now(), true)
+  t.ok(again !== undefined && !again.missing && again.raw !== undefined && again.view === undefined, 'the view is made again from them')
+  c.invalidate('k')
+  t.equal(c.get('k'), undefined, 'invalidated like any entry')
+  t.equal(c.fillView(c.begin('x'), { body, etag: '"v"', state: 'SUCCESS', ready: true }, -1, Date.now()).body, body, 'not admitted (first miss): the view is answered as it was')
+  t.equal(c.size, 0)
+})
+
 t.test('the stored bytes are copied into the cache\'s own pages, never kept as a view of a socket\'s buffer', async t => {
   const c = liveCache()
   const chunk = Buffer.concat([doc(1), Buffer.alloc(60_000)])
@@ -119,7 +143,7 @@ t.test('pages: bytes of unread entries go with their page; a second chance moves
   t.notOk(c.get('k0'), 'unread entries were evicted')
   const hot = c.get('hot')
   t.ok(hot !== undefined && !hot.missing, 'the read entry survived')
-  if (hot === undefined || hot.missing) return
+  if (hot === undefined || hot.missing || hot.raw === undefined) return
   t.not(hot.raw.buffer, firstPage, 'and its bytes moved out of its first page')
   t.same(hot.raw, body, 'unchanged')
   t.ok(c.bytes <= c.maxBytes, `the bound counts the pages: ${c.bytes} ≤ ${c.maxBytes}`)
