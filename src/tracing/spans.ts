@@ -3,7 +3,7 @@
  * PUBLISH that wakes waiters (the Lua script does both, so one span names the channel).
  */
 import { ATTR_PUBLISH_RECEIVERS, ATTR_STORE_APPLIED, ATTR_TASK_ID } from './attributes.js'
-import { withSpan } from './span.js'
+import { tracingActive, withSpan } from './span.js'
 
 /**
  * Runs the store script inside a `result_gateway.store` span: the channel it publishes on (Celery's: the key
@@ -11,6 +11,7 @@ import { withSpan } from './span.js'
  * script's reply for the key (storeResults-n.lua).
  */
 export async function storeSpan<T extends readonly [unknown, unknown]> (taskId: string, channel: string, store: () => Promise<T>): Promise<T> {
+  if (!tracingActive()) return await store()
   return await withSpan('result_gateway.store', { [ATTR_TASK_ID]: taskId, 'messaging.system': 'redis', 'messaging.destination.name': channel }, async span => {
     const reply = await store()
     const applied = reply[0] === 1
