@@ -117,6 +117,7 @@ async function measure (o: CacheBenchOptions, redis: Redis, on: Proc, off: Proc,
     ['gateway raw, 100k keys, cache off', random(off, '/v1/results/k-', '/raw')],
     ['gateway store 4KB, cache on', w(on, '/v1/results/st-', 'store', ['/v1/results/st-', bodyFile])],
     ['gateway store 4KB, cache off', w(off, '/v1/results/st-', 'store', ['/v1/results/st-', bodyFile])],
+    ['control: the store contract\'s own work 4KB', w(o.control, '/store/cst-', 'store', ['/store/cst-', bodyFile])],
     // The load generator's bias: the same two processes under autocannon and under wrk.
     ['control: bare passthrough, hot key (wrk)', w(o.control, `/raw/${HOT}`)],
     ['webdis GET, hot key 4KB (autocannon)', ac(o.webdis, `/GET/celery-task-meta-${HOT}`)],
@@ -152,6 +153,9 @@ async function measure (o: CacheBenchOptions, redis: Redis, on: Proc, off: Proc,
     coldRawContract: ratio('control: the raw contract\'s own work, 100k keys', 'webdis GET, 100k keys'),
     storeVsColdView: ratio('gateway store 4KB, cache on', 'gateway view, 100k keys, cache on'),
     storeOnVsOff: ratio('gateway store 4KB, cache on', 'gateway store 4KB, cache off'),
+    storeVsColdViewOff: ratio('gateway store 4KB, cache off', 'gateway view, 100k keys, cache off'),
+    storeContractVsColdView: ratio('control: the store contract\'s own work 4KB', 'gateway view, 100k keys, cache on'),
+    storeContractVsViewContract: ratio('control: the store contract\'s own work 4KB', 'control: the view contract\'s own work, 100k keys'),
     controlVsWebdisWrk: ratio('control: bare passthrough, hot key (wrk)', 'webdis GET, hot key 4KB'),
     controlVsWebdisAutocannon: ratio('control: bare passthrough, hot key (autocannon)', 'webdis GET, hot key 4KB (autocannon)')
   }
