@@ -303,3 +303,12 @@ export function celeryDoc (taskId: string, bytes: number): string {
   }
   return doc
 }
+
+/**
+ * The body of a 4 KB SUCCESS store (celeryDoc's result), with Celery's own TTL (result_expires, one day): a
+ * short one made the tens of thousands of keys a store round writes expire in the middle of later read rounds,
+ * and Redis's expiry of them slowed whichever reads ran then.
+ */
+export function storeBody4KB (): string {
+  return JSON.stringify({ state: 'SUCCESS', result: (JSON.parse(celeryDoc('x', 4096)) as { result: unknown }).result, ttlSeconds: 86400 })
+}

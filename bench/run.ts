@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { Redis } from 'ioredis'
 import { startRedisServer } from '../src/redis/spawn.js'
-import { cannon, celeryDoc, combine, redisBenchmark, Rounds, rssMb, runWakeClient, startControl, startGateway, startWebdis, type Measure } from './lib.js'
+import { cannon, celeryDoc, combine, redisBenchmark, Rounds, rssMb, runWakeClient, startControl, startGateway, startWebdis, storeBody4KB, type Measure } from './lib.js'
 import { markdown } from './report.js'
 import { cacheMarkdown } from './report-cache.js'
 import { cacheBench, type CacheReport } from './scenarios/cache.js'
@@ -127,8 +127,7 @@ async function main (): Promise<void> {
     // it has grown again (and until the JIT has compiled the hot paths). Warm up, unmeasured.
     await warm(`${gw.url}/v1/results/bench-4KB`)
     await warm(`${gw2.url}/v1/results/bench-4KB`)
-    // Celery's own TTL (one day): with 300 s, the headline rounds' stored keys expired during the #28 rounds.
-    const storeBody = JSON.stringify({ state: 'SUCCESS', result: (JSON.parse(celeryDoc('x', 4096)) as { result: unknown }).result, ttlSeconds: 86400 })
+    const storeBody = storeBody4KB()
     const store = { method: 'PUT' as const, idReplacement: true, headers: { 'content-type': 'application/json' }, body: storeBody }
     // The shared machine drifts by tens of percent within a run: the headline scenarios run in rounds, each
     // round measuring webdis and the control right beside the gateway, and a ratio is the median of the

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { Redis } from 'ioredis'
-import { cannon, celeryDoc, combine, median, Rounds, rssMb, startFloor, type Figures, type Measure } from '../lib.js'
+import { cannon, celeryDoc, combine, median, Rounds, rssMb, startFloor, storeBody4KB, type Figures, type Measure } from '../lib.js'
 import { wrk, type WrkOptions } from '../wrk.js'
 
 interface Proc { url: string, child: ChildProcess, stop: () => Promise<void> }
@@ -82,9 +82,7 @@ export async function cacheBench (o: CacheBenchOptions): Promise<CacheReport> {
 
 async function measure (o: CacheBenchOptions, redis: Redis, on: Proc, off: Proc, floor: Proc): Promise<CacheReport> {
   const bodyFile = join(tmpdir(), `rg-bench-store-${process.pid}.json`)
-  // Celery's own TTL (result_expires, one day): a short one made the ~35,000 keys each store round writes expire
-  // in the middle of later read rounds, and Redis's expiry of them slowed whichever reads ran then.
-  writeFileSync(bodyFile, JSON.stringify({ state: 'SUCCESS', result: (JSON.parse(celeryDoc('x', 4096)) as { result: unknown }).result, ttlSeconds: 86400 }))
+  writeFileSync(bodyFile, storeBody4KB())
   const pidOf = (p: Proc): number => p.child.pid ?? 0
   // Redis commands per request, from INFO commandstats around each measurement.
   const counted = (m: Measure): Measure => async seconds => {
