@@ -249,10 +249,7 @@ export class AnswerCache {
       e.used = false
       this.#order.unlink(e)
       this.#order.link(e)
-      if (!e.missing) {
-        if (e.raw !== undefined) e.raw = this.#arena.move(e.raw)
-        if (e.view !== undefined) e.view.body = this.#arena.move(e.view.body)
-      }
+      this.#eachCopy(e, b => this.#arena.move(b))
     }
     return undefined
   }
@@ -270,10 +267,20 @@ export class AnswerCache {
     this.#entries.delete(key)
     this.#order.unlink(e)
     this.#overhead -= e.bytes
-    if (!e.missing) {
-      if (e.raw !== undefined) this.#arena.free(e.raw)
-      if (e.view !== undefined) this.#arena.free(e.view.body)
-    }
+    this.#eachCopy(e, b => {
+      this.#arena.free(b)
+      return b
+    })
+  }
+
+  /**
+   * Each copy an entry keeps in the pages (the stored bytes, the view's body) replaced by what `f` returns for
+   * it: moved (#victim) or freed and kept as it is (#drop).
+   */
+  #eachCopy (e: Entry, f: (b: Buffer) => Buffer): void {
+    if (e.missing) return
+    if (e.raw !== undefined) e.raw = f(e.raw)
+    if (e.view !== undefined) e.view.body = f(e.view.body)
   }
 
   /**

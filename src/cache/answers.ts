@@ -38,10 +38,11 @@ function rawAnswer (views: ResultViews, doc: Buffer, taskId: string): RawAnswer 
  * Synchronous: a hit creates no promise. Throws DecodeError when an answer derived from cached bytes fails.
  */
 export function cachedAnswer (f: Fetching, taskId: string, kind: 'view' | 'raw'): Answer | null | undefined {
-  const e = f.cache.get(f.store.channel(taskId), Date.now(), kind === 'raw')
+  const now = Date.now()
+  const e = f.cache.get(f.store.channel(taskId), now, kind === 'raw')
   if (e === undefined) return undefined
   if (e.missing) return null
-  const ttlSeconds = ttlSecondsAt(e.expiresAt, Date.now())
+  const ttlSeconds = ttlSecondsAt(e.expiresAt, now)
   const { raw } = e
   if (kind === 'view') {
     let v = e.view
