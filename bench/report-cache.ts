@@ -18,7 +18,7 @@ export function cacheMarkdown (c: CacheReport, rounds: number, roundSeconds: num
   const webdis = c.rows.find(r => r.scenario === 'webdis GET, hot key 4KB')?.figures.rps ?? NaN
   const lines = [
     '', `### #28: hot key, 100,000 keys, 404 poll, store; answer cache on and off (${rounds} × ${roundSeconds} s paired rounds, wrk -t1 -c50)`, '',
-    `${c.keys.toLocaleString('en')} keys of 4 KB preloaded; the gateway with the cache on holds at most RG_CACHE_MAX_BYTES (default 64 MiB) of answers, far fewer than the set; its RSS after the rounds ${c.cacheOnRssMb} MB. The 100k raw reads with the cache on go to a second cache-on gateway, so that each 100k row measures a cache holding its own kind of answers (one gateway for both would switch every round from one kind's entries to the other's). ` +
+    `${c.keys.toLocaleString('en')} keys of 4 KB preloaded; the gateway with the cache on holds at most RG_CACHE_MAX_BYTES (default 64 MiB) of answers, far fewer than the set; its RSS after the rounds ${c.cacheOnRssMb} MB. The 100k raw reads with the cache on go to a second cache-on gateway, so that each 100k row measures a cache holding its own kind of answers (one gateway for both would switch every round from one kind's entries to the other's); their warm-up goes on until the cache holds 95 % of its bound. ` +
       'Redis commands per request: INFO commandstats around each measurement (median of the rounds). "× webdis hot": this row against the hot-key webdis row.',
     '',
     '| Scenario | req/s (rounds) | × webdis hot | p50 ms | p99 ms | CPU µs/req | load generator CPU µs/req | Redis commands / request | errors / non-2xx |',
