@@ -3,7 +3,7 @@
  * each child, and Celery's chord counters (`.s` size, `.t` adjustment, `.j` parts done) while a chord runs.
  * @see celery/backends/base.py (_save_group, _restore_group), celery/backends/redis.py (on_chord_part_return)
  */
-import { withDeadline } from '../redis/call.js'
+import { withDeadline } from '../redis/deadlines.js'
 import { decodeDocument, DecodeError } from './codec.js'
 import { childIds } from './meta.js'
 import type { ResultStore } from './result-store.js'

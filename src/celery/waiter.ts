@@ -6,7 +6,7 @@
  * @see celery/backends/redis.py ResultConsumer
  */
 import type { Redis } from 'ioredis'
-import { withDeadline } from '../redis/call.js'
+import { withDeadline } from '../redis/deadlines.js'
 
 export type WaitOutcome = 'ready' | 'timeout' | 'cancelled' | 'interrupted'
 
