@@ -1,7 +1,8 @@
 /**
  * The JSON body parser for every route: one validating pass (src/celery/json-text.ts) proves the body valid
  * UTF-8, no deeper than Celery can read and, for stores, finds `result`, which is then kept as the bytes the
- * client sent (a RawJson, never parsed into objects); the rest goes through Fastify's own JSON parser.
+ * client sent (a RawJson, never parsed into objects); the rest is parsed by JSON.parse (the scan has already
+ * ruled out what Fastify's own parser checks for), and every body the scan leaves undecided by Fastify's own parser.
  */
 import fp from 'fastify-plugin'
 import { MAX_VALUE_DEPTH, RawJson, scanBody, utf8ErrorOffset } from '../celery/json-text.js'
@@ -33,11 +34,21 @@ export default fp(async (app) => {
       return
     }
     const raw = new RawJson(buf.subarray(span[0], span[1]))
-    parseJson(req, `${buf.toString('utf8', 0, span[0])}null${buf.toString('utf8', span[1])}`, (err, parsed) => {
-      if (err === null && typeof parsed === 'object' && parsed !== null && (parsed as { result?: unknown }).result === null) {
-        (parsed as { result: unknown }).result = raw
-      }
-      done(err, parsed)
-    })
+    // The scan proved the body valid JSON with no string the ordinary parser would judge as prototype poisoning
+    // (not `suspect`), so the rest (the body with `result` as null, still valid) needs only JSON.parse, not
+    // secure-json-parse's second look for those keys.
+    const rest = `${buf.toString('utf8', 0, span[0])}null${buf.toString('utf8', span[1])}`
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(rest)
+    } catch {
+      // Not expected (a valid value replaced by null stays valid); if it happens, Fastify's parser answers.
+      parseJson(req, rest, done)
+      return
+    }
+    if (typeof parsed === 'object' && parsed !== null && (parsed as { result?: unknown }).result === null) {
+      (parsed as { result: unknown }).result = raw
+    }
+    done(null, parsed)
   })
 }, { name: 'json-body' })

@@ -59,6 +59,22 @@ t.test('hostile requests against a real redis-server', async t => {
     t.equal(await redis.exists(key('depth-bad')), 0, 'nothing stored')
   })
 
+  t.test('a prototype-poisoning key beside result is refused, spelled plainly or escaped; the word as a plain value is stored', async t => {
+    // The store body's parser takes JSON.parse for the part beside `result` only when the validating scan saw no
+    // such string (plugins/json-body.ts); every spelling of one must still reach Fastify's parser and its 400.
+    for (const [what, body] of [
+      ['__proto__ beside result', '{"state":"SUCCESS","result":1,"__proto__":{"admin":true}}'],
+      ['escaped __proto__ beside result', '{"state":"SUCCESS","result":1,"\\u005f_proto__":{"admin":true}}'],
+      ['constructor.prototype beside result', '{"state":"SUCCESS","result":1,"constructor":{"prototype":{"admin":true}}}']
+    ] as const) {
+      const res = await put('poison', body)
+      t.equal(res.statusCode, 400, what)
+      t.match(res.headers['content-type'], /^application\/problem\+json/, what)
+    }
+    t.equal(await redis.exists(key('poison')), 0, 'nothing stored')
+    t.equal((await put('poison-word', '{"state":"SUCCESS","result":{"note":"__proto__ and constructor are words"},"name":"constructor"}')).statusCode, 200)
+  })
+
   t.test('invalid UTF-8 anywhere in a body is 400 naming the byte offset', async t => {
     const bad = Buffer.concat([Buffer.from('{"state":"SUCCESS","result":"ab'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])
     const res = await put('utf8-bad', bad)
