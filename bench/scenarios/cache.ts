@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { Redis } from 'ioredis'
+import { ConfigSchema } from '../../src/config.js'
 import { cannon, celeryDoc, combine, median, Rounds, rssMb, startFloor, storeBody4KB, type Figures, type Measure } from '../lib.js'
 import { wrk, type WrkOptions } from '../wrk.js'
 
@@ -48,8 +49,8 @@ async function preload (redis: Redis): Promise<void> {
   }
 }
 
-/** RG_CACHE_MAX_BYTES's default, the bound of the cache-on gateways' caches; "full" is this part of it. */
-const CACHE_BYTES = 64 * 1024 * 1024
+/** The bound of the cache-on gateways' caches (they run with RG_CACHE_MAX_BYTES's default); "full" is FULL of it. */
+const CACHE_BYTES = Number(ConfigSchema.properties.RG_CACHE_MAX_BYTES.default)
 const FULL = 0.95
 
 /** What a gateway's answer cache holds now (result_gateway_cache_bytes on its /metrics). */
@@ -109,6 +110,8 @@ async function measure (o: CacheBenchOptions, redis: Redis, { on, onRaw, off }: 
     counted(seconds => wrk({ url: `${p.url}${path}`, script, ...(args === undefined ? {} : { args }), connections: o.connections, duration: seconds, pid: pidOf(p) }))
   const random = (p: Proc, head: string, tail = ''): Measure => w(p, '/', 'random', [head, String(KEYS), tail])
   const ac = (p: Proc, path: string): Measure => counted(seconds => cannon({ url: `${p.url}${path}`, connections: o.connections, duration: seconds, pid: pidOf(p) }))
+  const coldViewOn = random(on, '/v1/results/k-')
+  const coldRawOn = random(onRaw, '/v1/results/k-', '/raw')
   const scenarios: Array<[string, Measure]> = [
     ['webdis GET, hot key 4KB', w(o.webdis, `/GET/celery-task-meta-${HOT}`)],
     ['gateway view, hot key, cache on', w(on, `/v1/results/${HOT}`)],
@@ -123,10 +126,10 @@ async function measure (o: CacheBenchOptions, redis: Redis, { on, onRaw, off }: 
     ['floor: node:http answering the 404 from memory', w(floor, '/miss')],
     ['webdis GET, 100k keys', random(o.webdis, '/GET/celery-task-meta-k-')],
     ['control: the view contract\'s own work, 100k keys', random(o.control, '/view/k-')],
-    ['gateway view, 100k keys, cache on', random(on, '/v1/results/k-')],
+    ['gateway view, 100k keys, cache on', coldViewOn],
     ['gateway view, 100k keys, cache off', random(off, '/v1/results/k-')],
     ['control: the raw contract\'s own work, 100k keys', random(o.control, '/raw-contract/k-')],
-    ['gateway raw, 100k keys, cache on', random(onRaw, '/v1/results/k-', '/raw')],
+    ['gateway raw, 100k keys, cache on', coldRawOn],
     ['gateway raw, 100k keys, cache off', random(off, '/v1/results/k-', '/raw')],
     ['gateway store 4KB, cache on', w(on, '/v1/results/st-', 'store', ['/v1/results/st-', bodyFile])],
     ['gateway store 4KB, cache off', w(off, '/v1/results/st-', 'store', ['/v1/results/st-', bodyFile])],
@@ -143,8 +146,7 @@ async function measure (o: CacheBenchOptions, redis: Redis, { on, onRaw, off }: 
   }
   // The 100k rows measure the cache as a long-running service has it, full: their warm-up goes on until the
   // cache holds FULL of its bound (in a few seconds on this machine; at most 30 s).
-  for (const [p, name] of [[on, 'gateway view, 100k keys, cache on'], [onRaw, 'gateway raw, 100k keys, cache on']] as const) {
-    const run = scenarios.find(([n]) => n === name)?.[1] ?? (async () => { throw new Error(`no scenario ${name}`) })
+  for (const [p, run] of [[on, coldViewOn], [onRaw, coldRawOn]] as const) {
     for (let t = 0; t < 30 && await cacheBytes(p) < FULL * CACHE_BYTES; t += 2) await run(2)
   }
   const rounds = await Rounds.run(scenarios, o.rounds, o.roundSeconds, 'cache')
