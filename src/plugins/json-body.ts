@@ -1,8 +1,8 @@
 /**
  * The JSON body parser for every route: one validating pass (src/celery/json-text.ts) proves the body valid
  * UTF-8, no deeper than Celery can read and, for stores, finds `result`, which is then kept as the bytes the
- * client sent (a RawJson, never parsed into objects); the rest is parsed by JSON.parse (the scan has already
- * ruled out what Fastify's own parser checks for), and every body the scan leaves undecided by Fastify's own parser.
+ * client sent (a RawJson, never parsed into objects) and the rest parsed by JSON.parse (the scan has already
+ * ruled out what Fastify's own parser looks for). Every other body goes through Fastify's own JSON parser.
  */
 import fp from 'fastify-plugin'
 import { MAX_VALUE_DEPTH, RawJson, scanBody, utf8ErrorOffset } from '../celery/json-text.js'
