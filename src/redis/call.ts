@@ -4,8 +4,9 @@
  * Why a per-request deadline and not only ioredis's commandTimeout: with auto-pipelining, a command queued
  * while a pipeline to the same node is in flight is not sent — and its timer does not start — until that
  * pipeline settles, so against a frozen server it answered after up to twice the timeout. One deadline per
- * request (not per command; deadlines.ts keeps them, one timer for all of a duration) bounds the answer from the moment the request asked, whatever the connection
- * does; auto-pipelining stays on. ioredis's own commandTimeout still fails the stuck commands themselves.
+ * request (not per command; deadlines.ts keeps them, one timer for all of a duration) bounds the answer from
+ * the moment the request asked, whatever the connection does; auto-pipelining stays on. ioredis's own
+ * commandTimeout still fails the stuck commands themselves.
  */
 import { Cluster } from 'ioredis'
 import { authFailure } from './auth-state.js'
